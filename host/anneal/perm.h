@@ -1,0 +1,86 @@
+/* The `perm` kernel: simulated annealing over permutations (closed tours)
+ * with an integer cost matrix, by parallel tempering. This is the CPU
+ * reference; the Vulkan shader implements exactly the same algorithm.
+ *
+ * Determinism: every random number comes from a counter-based generator
+ * keyed by (seed, replica, step) and acceptance is integer arithmetic on a
+ * host-computed table, so the same model, seed, replicas and sweeps give the
+ * same tour whatever the thread count or machine. */
+#ifndef NEROX_PERM_H
+#define NEROX_PERM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/tsplib.h"
+
+/* Smallest and largest number of cities the kernel accepts. */
+#define PERM_MIN_N 3
+#define PERM_MAX_N 100000
+/* Largest replica count a caller may ask for. */
+#define PERM_MAX_REPLICAS 256
+/* Replicas used when params.replicas is 0 grow with sqrt(n) up to this. */
+#define PERM_DEFAULT_MAX_REPLICAS 32
+/* Most worker threads a run uses. */
+#define PERM_MAX_THREADS 256
+/* Up to this many cities the caller builds a full distance matrix. */
+#define PERM_MATRIX_MAX_N 4096
+
+typedef struct perm_model {
+  int n;
+  /* Either a full n*n matrix (row-major, symmetric) ... */
+  const int32_t *matrix;
+  /* ... or coordinates with a TSPLIB metric, used when matrix is NULL. */
+  const tsp_instance *instance;
+} perm_model;
+
+typedef struct perm_params {
+  uint64_t seed;
+  int replicas;       /* temperatures in the ladder; 0 = default */
+  int64_t sweeps;     /* sweeps per replica; 0 = until time/cancel */
+  double time_limit;  /* seconds; 0 = none (then sweeps must be set) */
+  int threads;        /* 0 = all cores */
+  int has_target;
+  int64_t target_energy; /* stop as soon as best <= target */
+} perm_params;
+
+typedef struct perm_progress {
+  int64_t sweep;        /* sweeps completed per replica */
+  int64_t best_energy;  /* best tour length seen so far */
+  int64_t energy;       /* current length of the coldest replica */
+  double elapsed_s;
+  int replicas;
+  uint64_t proposals;   /* moves proposed so far, all replicas */
+  const int32_t *best_tour; /* valid during the callback only */
+} perm_progress;
+
+/* Called between sweep batches (about every 10 ms, from one thread).
+ * Return nonzero to stop the run at this sweep boundary. */
+typedef int (*perm_progress_fn)(void *ud, const perm_progress *p);
+
+typedef enum perm_stop {
+  PERM_STOP_SWEEPS = 0,  /* ran the requested sweeps */
+  PERM_STOP_TIME,        /* time limit reached */
+  PERM_STOP_TARGET,      /* best <= target_energy */
+  PERM_STOP_CALLBACK     /* the progress callback asked to stop */
+} perm_stop;
+
+typedef struct perm_result {
+  int32_t *tour;        /* best tour, n entries, malloc'd; caller frees */
+  int64_t energy;       /* its length, recomputed from the tour */
+  int64_t sweeps;       /* sweeps completed per replica */
+  int replicas;
+  uint64_t proposals;
+  double elapsed_s;
+  perm_stop stop;
+} perm_result;
+
+/* Run the kernel on the CPU. Returns 0 with *res filled, or -1 with err. */
+int perm_solve_cpu(const perm_model *m, const perm_params *p,
+                   perm_progress_fn progress, void *ud,
+                   perm_result *res, char *err, size_t errlen);
+
+/* Length of a closed tour under the model. */
+int64_t perm_tour_length(const perm_model *m, const int32_t *tour);
+
+#endif

@@ -1,0 +1,192 @@
+/* The Lua host (see host.h): module search over the embedded SDK, and
+ * protected runs with tracebacks. */
+#include "lua/host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lua/embedded.h"
+#include "util/log.h"
+
+/* ---- module search ------------------------------------------------ */
+
+/* Where a module lives in the source tree: "nerox" -> lua/nerox/init.lua,
+ * "nerox.job" -> lua/nerox/job.lua, "nerox.plugins.tsp" ->
+ * plugins/tsp.lua. Returns 0 when the name is not one of ours. */
+static int host_module_path(const char *name, char *buf, size_t len)
+{
+  const char *plugin = "nerox.plugins.";
+  int n;
+  if (strcmp(name, "nerox") == 0)
+    n = snprintf(buf, len, "lua/nerox/init.lua");
+  else if (strncmp(name, plugin, strlen(plugin)) == 0)
+    n = snprintf(buf, len, "plugins/%s.lua", name + strlen(plugin));
+  else if (strncmp(name, "nerox.", 6) == 0 && !strchr(name + 6, '.'))
+    n = snprintf(buf, len, "lua/nerox/%s.lua", name + 6);
+  else
+    return 0;
+  return n > 0 && (size_t)n < len;
+}
+
+/* With NEROX_LUA_DIR set, the files on disk override the embedded ones. */
+static int host_search_disk(lua_State *L, const char *rel)
+{
+  const char *dir = getenv("NEROX_LUA_DIR");
+  if (!dir || !*dir)
+    return 0;
+  char path[4096];
+  int n = snprintf(path, sizeof path, "%s/%s", dir, rel);
+  if (n <= 0 || (size_t)n >= sizeof path)
+    return 0;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return 0;
+  fclose(f);
+  if (luaL_loadfile(L, path) != LUA_OK)
+    return lua_error(L);
+  lua_pushstring(L, path);
+  return 2;
+}
+
+static int host_searcher(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1);
+  char rel[512];
+  if (!host_module_path(name, rel, sizeof rel)) {
+    lua_pushfstring(L, "no embedded module '%s'", name);
+    return 1;
+  }
+  int found = host_search_disk(L, rel);
+  if (found)
+    return found;
+  for (const nerox_embedded_file *f = nerox_embedded_files; f->module; f++) {
+    if (strcmp(f->module, name) != 0)
+      continue;
+    lua_pushfstring(L, "@%s", f->path);
+    const char *chunkname = lua_tostring(L, -1);
+    if (luaL_loadbufferx(L, (const char *)f->bytes, f->size, chunkname,
+                         "t") != LUA_OK)
+      return lua_error(L);
+    lua_pushstring(L, f->path);
+    return 2;
+  }
+  lua_pushfstring(L, "no embedded module '%s'", name);
+  return 1;
+}
+
+/* Put the embedded searcher right after package.preload's. */
+static void host_install_searcher(lua_State *L)
+{
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = n; i >= 2; i--) {
+    lua_rawgeti(L, -1, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushcfunction(L, host_searcher);
+  lua_rawseti(L, -2, 2);
+  lua_pop(L, 2);
+}
+
+lua_State *host_new(char *err, size_t errlen)
+{
+  lua_State *L = luaL_newstate();
+  if (!L) {
+    snprintf(err, errlen, "cannot create a Lua state: out of memory");
+    return NULL;
+  }
+  luaL_openlibs(L);
+  host_install_searcher(L);
+  core_preload(L);
+  return L;
+}
+
+void host_close(lua_State *L)
+{
+  if (L)
+    lua_close(L);
+}
+
+/* ---- protected runs ------------------------------------------------ */
+
+/* Message handler: the error as text (tables through __tostring) plus a
+ * traceback. */
+static int host_traceback(lua_State *L)
+{
+  const char *msg = luaL_tolstring(L, 1, NULL);
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+static int host_pcall(lua_State *L, int nargs, int nresults)
+{
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, host_traceback);
+  lua_insert(L, base);
+  int rc = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  return rc;
+}
+
+static void host_report(lua_State *L, const char *what)
+{
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "nerox: %s: %s\n", what, msg ? msg : "(error object)");
+  lua_pop(L, 1);
+}
+
+static void host_push_args(lua_State *L, int argc, char **argv, int first)
+{
+  lua_createtable(L, argc, 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i + first);
+  }
+}
+
+int host_run_script(lua_State *L, const char *path, int argc, char **argv)
+{
+  lua_pushstring(L, path);
+  host_push_args(L, argc, argv, 1);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 0);
+  lua_setglobal(L, "arg");
+  lua_pop(L, 1);
+  if (luaL_loadfile(L, path) != LUA_OK) {
+    host_report(L, "cannot load script");
+    return 1;
+  }
+  for (int i = 0; i < argc; i++)
+    lua_pushstring(L, argv[i]);
+  if (host_pcall(L, argc, 0) != LUA_OK) {
+    host_report(L, "script error");
+    return 1;
+  }
+  return 0;
+}
+
+int host_run_module_main(lua_State *L, const char *module, int argc,
+                         char **argv)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, module);
+  if (host_pcall(L, 1, 1) != LUA_OK) {
+    host_report(L, "cannot load module");
+    return 1;
+  }
+  lua_getfield(L, -1, "main");
+  lua_remove(L, -2);
+  host_push_args(L, argc, argv, 1);
+  if (host_pcall(L, 1, 1) != LUA_OK) {
+    host_report(L, "error");
+    return 1;
+  }
+  int status = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  return status;
+}

@@ -1,0 +1,209 @@
+-- `nerox solve FILE [options]`: one-shot solve of a TSPLIB file through
+-- the SDK on the local engine. The C main calls main(args) with the words
+-- after "solve" and exits with what it returns: 0 ok, 1 error, 2 usage.
+-- Results go to stdout (one JSON object with --json); messages and the
+-- live progress line (only when stderr is a terminal) go to stderr.
+
+local nerox = require "nerox"
+local errors = require "nerox.errors"
+local params = require "nerox.params"
+
+local cli = {}
+
+cli.USAGE = [[
+usage: nerox solve FILE [options]
+  FILE                a TSPLIB .tsp file
+  --solver NAME       cpu, gpu or auto (default auto)
+  --time-limit S      stop after S seconds (default 10 unless --sweeps)
+  --sweeps N          stop after N sweeps per replica (reproducible)
+  --seed N            random seed (default: random, printed in the result)
+  --replicas N        temperatures in the parallel-tempering ladder
+  --target-energy E   stop as soon as a tour of length <= E is found
+  --json              print the result as one JSON object on stdout
+  -h, --help          show this help]]
+
+-- Flags that take a value: flag -> {SDK parameter, kind of value}.
+local VALUE_FLAGS = {
+  ["--solver"] = { "solver", "string" },
+  ["--time-limit"] = { "time_limit", "number" },
+  ["--sweeps"] = { "sweeps", "integer" },
+  ["--seed"] = { "seed", "integer" },
+  ["--replicas"] = { "replicas", "integer" },
+  ["--target-energy"] = { "target_energy", "number" },
+}
+
+-- SDK parameter -> the flag that sets it, for messages.
+local FLAG_OF = {}
+for flag, spec in pairs(VALUE_FLAGS) do FLAG_OF[spec[1]] = flag end
+
+-- A usage error: parse_args raises these; main prints them and returns 2.
+local function usage_error(fmt, ...)
+  error({ usage = string.format(fmt, ...) }, 0)
+end
+
+local function convert(flag, kind, text)
+  if kind == "string" then return text end
+  local v = tonumber(text)
+  if v == nil or (kind == "integer" and math.tointeger(v) == nil) then
+    usage_error("%s: expected %s, got '%s'", flag,
+                kind == "integer" and "an integer" or "a number", text)
+  end
+  return kind == "integer" and math.tointeger(v) or v
+end
+
+-- Check the values with the SDK's own rules, naming flags, not fields.
+local function check_values(opts)
+  local ok, err = pcall(params.normalize, opts.params)
+  if ok then return end
+  if errors.is(err, "ValidationError") and FLAG_OF[err.field] then
+    usage_error("%s: %s", FLAG_OF[err.field], err.message)
+  end
+  error(err, 0)
+end
+
+-- Split "--flag=value" into its two parts.
+local function split_flag(word)
+  local flag, value = word:match("^(%-%-[%w-]+)=(.*)$")
+  if flag then return flag, value end
+  return word, nil
+end
+
+-- Parse the words after "solve" into {file, json, help, params}. Raises
+-- {usage = message} on a bad command line.
+function cli.parse_args(args)
+  local opts = { params = {}, json = false, help = false }
+  local i = 1
+  while i <= #args do
+    local flag, value = split_flag(args[i])
+    local spec = VALUE_FLAGS[flag]
+    if spec then
+      if value == nil then
+        i = i + 1
+        value = args[i]
+        if value == nil then usage_error("%s: needs a value", flag) end
+      end
+      opts.params[spec[1]] = convert(flag, spec[2], value)
+    elseif flag == "--json" and value == nil then
+      opts.json = true
+    elseif (flag == "-h" or flag == "--help") and value == nil then
+      opts.help = true
+    elseif flag:sub(1, 1) == "-" and flag ~= "-" then
+      usage_error("%s: unknown option", flag)
+    elseif opts.file then
+      usage_error("%s: only one FILE may be given", args[i])
+    else
+      opts.file = args[i]
+    end
+    i = i + 1
+  end
+  if not opts.help then
+    if not opts.file then usage_error("FILE: missing") end
+    check_values(opts)
+  end
+  return opts
+end
+
+-- The live progress line, rewritten in place with \r.
+local function progress_line(ev)
+  io.stderr:write(string.format("\r%-8s sweep %-10s best %-14s %7.2f s ",
+    ev.type, tostring(ev.sweep), tostring(ev.best_energy),
+    ev.elapsed_s or 0))
+  io.stderr:flush()
+end
+
+-- Solve the file; returns the result (raises nerox errors).
+local function solve(opts)
+  local client = nerox.Client()
+  local submission = { tsplib = opts.file }
+  for k, v in pairs(opts.params) do submission[k] = v end
+  local job = client.optimize:tsp(submission)
+  if os.getenv("NEROX_STDERR_TTY") == "1" then
+    for ev in job:stream() do progress_line(ev) end
+    io.stderr:write("\n")
+  end
+  return job:wait()
+end
+
+-- The result as printed by --json.
+function cli.json_object(res, file)
+  return {
+    problem_type = res.problem_type, instance = res.instance,
+    file = file, n = res.n, energy = res.energy, objective = res.objective,
+    solution = res.solution, status = res.status, stop = res.stop,
+    solver = res.solver, device = res.device, seed = res.seed,
+    sweeps = res.sweeps, replicas = res.replicas,
+    elapsed_s = (res.queued_s or 0) + (res.run_s or 0),
+    queued_s = res.queued_s, run_s = res.run_s,
+    model_hash = res.model_hash, version = res.version, job_id = res.job_id,
+  }
+end
+
+-- A tour as lines of at most `width` columns, each indented by `indent`.
+local function wrap_tour(tour, indent, width)
+  local lines, line = {}, indent
+  for _, city in ipairs(tour) do
+    local word = tostring(city)
+    if #line + #word + 1 > width and line ~= indent then
+      lines[#lines + 1] = line
+      line = indent
+    end
+    line = line .. (line == indent and "" or " ") .. word
+  end
+  lines[#lines + 1] = line
+  return table.concat(lines, "\n")
+end
+
+-- The short human summary.
+function cli.summary(res)
+  local out = {
+    string.format("instance  %s (%d cities)", tostring(res.instance),
+                  res.n or #res.tour),
+    string.format("length    %s", tostring(res.energy)),
+    string.format("status    %s (stopped by %s after %d sweeps, %.2f s)",
+                  res.status, tostring(res.stop), res.sweeps or 0,
+                  res.run_s or 0),
+    string.format("solver    %s on %s, seed %d, %d replicas", res.solver,
+                  tostring(res.device), res.seed, res.replicas or 0),
+    "tour (0-based)",
+    wrap_tour(res.tour, "  ", 78),
+  }
+  return table.concat(out, "\n")
+end
+
+-- A message for an error caught while solving.
+local function error_message(err)
+  if errors.is(err, "ValidationError") then
+    local flag = FLAG_OF[err.field]
+    if flag then return flag .. ": " .. err.message end
+    return err.message
+  end
+  return tostring(err)
+end
+
+function cli.main(args)
+  local ok, opts = pcall(cli.parse_args, args or {})
+  if not ok then
+    local msg = type(opts) == "table" and opts.usage or tostring(opts)
+    io.stderr:write("nerox solve: ", msg, "\n", cli.USAGE, "\n")
+    return 2
+  end
+  if opts.help then
+    io.stdout:write(cli.USAGE, "\n")
+    return 0
+  end
+  local res
+  ok, res = pcall(solve, opts)
+  if not ok then
+    io.stderr:write("nerox solve: ", error_message(res), "\n")
+    return 1
+  end
+  if opts.json then
+    io.stdout:write(require("cjson").encode(cli.json_object(res, opts.file)),
+                    "\n")
+  else
+    io.stdout:write(cli.summary(res), "\n")
+  end
+  return 0
+end
+
+return cli

@@ -1,0 +1,112 @@
+-- The client: nerox.Client() runs jobs on the engine inside this process
+-- (the local client). client.optimize submits problems through the plugin
+-- of their problem type and returns nerox.job objects.
+
+local check = require "nerox.check"
+local errors = require "nerox.errors"
+local params = require "nerox.params"
+local plugins = require "nerox.plugins"
+local Job = require "nerox.job"
+
+local client = {}
+
+local Optimize = {}
+Optimize.__index = Optimize
+
+local Client = {}
+Client.__index = Client
+
+-- Call fn(...) and turn a plain error (a string from a plugin) into an
+-- error value of `kind`; nerox errors pass through.
+local function protect(kind, fn, ...)
+  local res = table.pack(pcall(fn, ...))
+  if not res[1] then error(errors.wrap(res[2], kind), 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- Parameters for nerox.core.submit; target_energy goes to kernel units.
+local function core_params(p, problem_type, scale)
+  local out = {
+    problem_type = problem_type, solver = p.solver, seed = p.seed,
+    replicas = p.replicas, sweeps = p.sweeps, time_limit = p.time_limit,
+  }
+  if p.target_energy ~= nil then
+    out.target_energy = math.floor(p.target_energy * scale)
+  end
+  return out
+end
+
+-- Submit to the engine; its errors about the solver name that field.
+local function core_submit(core, model, cp)
+  local ok, job = pcall(core.submit, model, cp)
+  if ok then return job end
+  local msg = tostring(job)
+  if msg:find("solver '", 1, true) then
+    errors.raise("ValidationError", msg, { field = "solver" })
+  end
+  errors.raise("ServerError", msg)
+end
+
+-- Catch client.optimize.tsp{...} (a dot where a colon belongs).
+local function check_self(self, method)
+  if getmetatable(self) ~= Optimize then
+    check.fail("payload", "call client.optimize:%s{...} with a colon",
+               method)
+  end
+end
+
+-- Submit a problem: {problem_type = NAME, <payload fields>, solver, seed,
+-- replicas, sweeps, time_limit, target_energy}. Returns a job.
+function Optimize:submit(submission)
+  check_self(self, "submit")
+  check.table(submission, "payload")
+  local common, payload = params.split(submission)
+  if common.problem_type == nil then
+    check.fail("problem_type", "required (for example \"tsp\")")
+  end
+  local plugin = plugins.get(common.problem_type)
+  local p = params.normalize(common)
+  protect("ValidationError", plugin.validate, payload)
+  local model, enc = protect("ValidationError", plugin.encode, payload)
+  enc = enc or {}
+  local core = self._client._core
+  local cp = core_params(p, plugin.name, enc.scale or 1)
+  return Job.new{
+    core_job = core_submit(core, model, cp), plugin = plugin,
+    payload = payload, enc = enc, params = p, problem_type = plugin.name,
+    model_hash = model:hash(), version = core.version(),
+  }
+end
+
+-- Submit a travelling salesman problem (problem_type "tsp").
+function Optimize:tsp(payload)
+  check_self(self, "tsp")
+  check.table(payload, "payload")
+  if payload.problem_type ~= nil and payload.problem_type ~= "tsp" then
+    check.fail("problem_type", "optimize:tsp submits \"tsp\", got %s",
+               check.describe(payload.problem_type))
+  end
+  local submission = { problem_type = "tsp" }
+  for k, v in pairs(payload) do submission[k] = v end
+  return self:submit(submission)
+end
+
+-- nerox.Client(opts): the local engine. A remote client (NEROX_API_URL or
+-- opts.api_url) is not part of this version.
+function client.new(opts)
+  opts = opts or {}
+  check.table(opts, "options")
+  check.known_keys(opts, { api_url = true, api_key = true })
+  local url = opts.api_url or os.getenv("NEROX_API_URL")
+  if url ~= nil and url ~= "" then
+    check.fail("NEROX_API_URL", "the remote client is not implemented in " ..
+               "this version of nerox; unset NEROX_API_URL to use the " ..
+               "local engine")
+  end
+  local self = setmetatable({ kind = "local" }, Client)
+  self._core = require "nerox.core"
+  self.optimize = setmetatable({ _client = self }, Optimize)
+  return self
+end
+
+return client
