@@ -7,11 +7,12 @@
  *
  *   bench_perm [--time S] [--seeds N] [--threads T] [--replicas R]
  *              [--dist auto|matrix|coords] [--no-target] [--header]
- *              [--data DIR] [--random N] INSTANCE...
+ *              [--data DIR] [--random N [--metric TYPE]] INSTANCE...
  *
  * INSTANCE is a TSPLIB name looked up as DIR/tsplib/NAME.tsp (DIR defaults
  * to $NEROX_DATA_DIR or ../shared/data); --random N instead makes a random
- * EUC_2D instance of N cities in a 10^4 square (no best known). */
+ * instance of N cities in a 10^4 square (no best known) with the TSPLIB
+ * EDGE_WEIGHT_TYPE given by --metric (EUC_2D by default). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ typedef struct options {
   int seeds, threads, replicas, target, header;
   const char *dist;
   const char *data;
+  const char *metric;
   int random_n;
 } options;
 
@@ -70,7 +72,7 @@ static long long best_known(const char *dir, const char *name)
   return best;
 }
 
-static tsp_instance *random_instance(int n)
+static tsp_instance *random_instance(int n, const char *metric)
 {
   size_t cap = (size_t)n * 40 + 256, len;
   char *text = malloc(cap), err[256];
@@ -79,8 +81,8 @@ static tsp_instance *random_instance(int n)
   if (!text)
     return NULL;
   len = (size_t)snprintf(text, cap, "NAME: rand%d\nTYPE: TSP\nDIMENSION: %d\n"
-                         "EDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n",
-                         n, n);
+                         "EDGE_WEIGHT_TYPE: %s\nNODE_COORD_SECTION\n",
+                         n, n, metric);
   for (int i = 0; i < n; i++) {
     int c[2];
     for (int k = 0; k < 2; k++) {
@@ -97,13 +99,13 @@ static tsp_instance *random_instance(int n)
   return t;
 }
 
-static int use_matrix(const options *o, int n)
+static int use_matrix(const options *o, const tsp_instance *t)
 {
-  if (strcmp(o->dist, "matrix") == 0)
+  if (strcmp(o->dist, "matrix") == 0 || !t->coords)
     return 1;
   if (strcmp(o->dist, "coords") == 0)
     return 0;
-  return n <= PERM_MATRIX_MAX_N;
+  return perm_wants_matrix(t);
 }
 
 /* Run every seed on one model; fills `out`. */
@@ -170,8 +172,8 @@ static int bench_one(const options *o, const char *name)
   outcome out;
   int rc, matrix;
   if (o->random_n > 0) {
-    t = random_instance(o->random_n);
-    snprintf(label, sizeof label, "random%d", o->random_n);
+    t = random_instance(o->random_n, o->metric);
+    snprintf(label, sizeof label, "random%d %s", o->random_n, o->metric);
   } else {
     snprintf(path, sizeof path, "%s/tsplib/%s.tsp", o->data, name);
     if (tsplib_read_file(path, &t, err, sizeof err)) {
@@ -183,7 +185,7 @@ static int bench_one(const options *o, const char *name)
   }
   if (!t)
     return -1;
-  matrix = use_matrix(o, t->n) || !t->coords;
+  matrix = use_matrix(o, t);
   if (matrix) {
     mat = malloc((size_t)t->n * (size_t)t->n * sizeof *mat);
     if (!mat) {
@@ -211,7 +213,7 @@ static const char *data_dir(void)
 
 static int parse(int argc, char **argv, options *o, int *first)
 {
-  *o = (options){ 1.0, 10, 0, 0, 1, 0, "auto", data_dir(), 0 };
+  *o = (options){ 1.0, 10, 0, 0, 1, 0, "auto", data_dir(), "EUC_2D", 0 };
   int i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -227,6 +229,7 @@ static int parse(int argc, char **argv, options *o, int *first)
     else if (strcmp(a, "--dist") == 0) o->dist = v;
     else if (strcmp(a, "--data") == 0) o->data = v;
     else if (strcmp(a, "--random") == 0) o->random_n = atoi(v);
+    else if (strcmp(a, "--metric") == 0) o->metric = v;
     else return -1;
   }
   *first = i;
@@ -242,7 +245,8 @@ int main(int argc, char **argv)
   if (parse(argc, argv, &o, &first)) {
     fprintf(stderr, "usage: bench_perm [--time S] [--seeds N] [--threads T] "
             "[--replicas R] [--dist auto|matrix|coords] [--no-target] "
-            "[--header] [--data DIR] [--random N] INSTANCE...\n");
+            "[--header] [--data DIR] [--random N [--metric TYPE]] "
+            "INSTANCE...\n");
     return 2;
   }
   if (o.header) {

@@ -23,7 +23,8 @@ local job = client.optimize:tsp{tsplib = path, solver = "cpu",
 
 local reached = false
 for event in job:stream() do
-  local gap = (event.best_energy - known_optimal) / known_optimal
+  local best = event.best_energy or math.huge
+  local gap = (best - known_optimal) / known_optimal
   if gap <= target_gap then
     job:cancel()
     print(string.format("Target reached: gap=%.3f%%", gap * 100))

@@ -57,8 +57,7 @@ end
 
 -- Check the number of cities of a list field.
 local function check_count(list, field)
-  check.table(list, field)
-  local n = #list
+  local _, n = check.list(list, field)
   if n < tsp.MIN_CITIES then
     check.fail(field, "needs at least %d cities, got %d", tsp.MIN_CITIES, n)
   end
@@ -77,7 +76,7 @@ end
 
 local function check_row(row, i, n)
   local field = string.format("distance_matrix[%d]", i)
-  check.table(row, field)
+  check.list(row, field)
   if #row ~= n then
     check.fail(field, "has %d entries, expected %d", #row, n)
   end
@@ -115,17 +114,47 @@ local function validate_matrix(m)
   check_symmetric(m, n)
 end
 
+-- sqrt(dx^2 + dy^2) without overflow or underflow in the squares.
+local function hypot(dx, dy)
+  local a, b = math.abs(dx), math.abs(dy)
+  if a < b then a, b = b, a end
+  if a == 0 then return 0.0 end
+  local r = b / a
+  return a * math.sqrt(1 + r * r)
+end
+
+-- Corners of the coordinates' bounding box: x0, y0, x1, y1.
+local function bbox(c)
+  local x0, y0, x1, y1 = math.huge, math.huge, -math.huge, -math.huge
+  for _, p in ipairs(c) do
+    x0, x1 = math.min(x0, p[1]), math.max(x1, p[1])
+    y0, y1 = math.min(y0, p[2]), math.max(y1, p[2])
+  end
+  return x0, y0, x1, y1
+end
+
+-- Distances between the points must be finite numbers.
+local function check_spread(c)
+  local x0, y0, x1, y1 = bbox(c)
+  if hypot(x1 - x0, y1 - y0) == math.huge then
+    check.fail("coordinates", "the points are too far apart: x spans " ..
+               "%s..%s and y %s..%s, so their distances overflow", x0, x1,
+               y0, y1)
+  end
+end
+
 local function validate_coordinates(c)
   local n = check_count(c, "coordinates")
   for i = 1, n do
     local field = string.format("coordinates[%d]", i)
-    local p = check.table(c[i], field)
+    local p = check.list(c[i], field)
     if #p ~= 2 then
       check.fail(field, "expected an {x, y} pair, got %d values", #p)
     end
     check.number(p[1], field .. "[1]")
     check.number(p[2], field .. "[2]")
   end
+  check_spread(c)
 end
 
 -- Raise a ValidationError naming the field for anything wrong in payload.
@@ -201,12 +230,8 @@ end
 -- Length of the diagonal of the coordinates' bounding box: no distance
 -- between two of the points is longer.
 local function bbox_diagonal(c)
-  local x0, y0, x1, y1 = math.huge, math.huge, -math.huge, -math.huge
-  for _, p in ipairs(c) do
-    x0, x1 = math.min(x0, p[1]), math.max(x1, p[1])
-    y0, y1 = math.min(y0, p[2]), math.max(y1, p[2])
-  end
-  return math.sqrt((x1 - x0) ^ 2 + (y1 - y0) ^ 2)
+  local x0, y0, x1, y1 = bbox(c)
+  return hypot(x1 - x0, y1 - y0)
 end
 
 local function encode_coordinates(c)
@@ -254,11 +279,21 @@ function tsp.encode(payload)
   return model, enc
 end
 
+-- a + b, in floating point where integers would wrap around.
+local function add(a, b)
+  if math.type(a) == "integer" and math.type(b) == "integer" and
+     ((b > 0 and a > math.maxinteger - b) or
+      (b < 0 and a < math.mininteger - b)) then
+    return a + 0.0 + b
+  end
+  return a + b
+end
+
 local function matrix_length(m, tour)
   local total, n = 0, #tour
   for k = 1, n do
     local a, b = tour[k] + 1, tour[k % n + 1] + 1
-    total = total + m[a][b]
+    total = add(total, m[a][b])
   end
   return total
 end
@@ -267,7 +302,7 @@ local function euclid_length(c, tour)
   local total, n = 0.0, #tour
   for k = 1, n do
     local p, q = c[tour[k] + 1], c[tour[k % n + 1] + 1]
-    total = total + math.sqrt((p[1] - q[1]) ^ 2 + (p[2] - q[2]) ^ 2)
+    total = total + hypot(p[1] - q[1], p[2] - q[2])
   end
   return total
 end

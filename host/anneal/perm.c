@@ -8,7 +8,6 @@
  * stopping rules and calls the progress callback. Rounds are fixed in
  * sweeps, so a sweep-limited run is the same whatever the threads or the
  * clock; only when the callback runs depends on time. */
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -72,6 +71,7 @@ typedef struct run {
   slot *slots;
   int32_t *mem;          /* tours and positions of every slot */
   int32_t *best;
+  int32_t *start;        /* shared starting tour, or NULL: random */
   int64_t best_energy;
   int64_t sweeps_done, round_len, round;
   int stop;
@@ -111,11 +111,27 @@ PERM_INLINE int64_t dist(const run *r, int mode, int i, int j)
   return tsplib_dist(r->inst, i, j);
 }
 
+static int is_euc2d(const tsp_instance *t)
+{
+  return t->metric == TSP_METRIC_EUC_2D && t->dims == 2 && t->coords;
+}
+
 static int64_t model_dist(const perm_model *m, int i, int j)
 {
   if (m->matrix)
     return m->matrix[(size_t)i * (size_t)m->n + (size_t)j];
+  if (is_euc2d(m->instance))
+    return euc2d(m->instance->coords, i, j);
   return tsplib_dist(m->instance, i, j);
+}
+
+int perm_wants_matrix(const tsp_instance *t)
+{
+  if (!t->coords)
+    return 1;
+  if (is_euc2d(t))
+    return t->n <= PERM_MATRIX_MAX_N;
+  return t->n <= PERM_MATRIX_MAX_N_OTHER;
 }
 
 int64_t perm_tour_length(const perm_model *m, const int32_t *tour)
@@ -198,12 +214,60 @@ static void nb_insert(int32_t *nb, int32_t *nbd, int k, int *cnt,
     (*cnt)++;
 }
 
+/* A bucket grid over EUC_2D coordinates: cell_start[c]..cell_start[c+1]
+ * index the cities of cell c (row-major, g x g cells of side w). */
+typedef struct grid {
+  int g;
+  double x0, y0, w;
+  int32_t *cell_start, *items;
+} grid;
+
 typedef struct nb_job {
   const perm_model *m;
   perm_plan *pl;
+  const grid *gr;        /* NULL: brute force */
   int first, step;
   pthread_t th;
 } nb_job;
+
+static int grid_cell(const grid *gr, double v, double v0)
+{
+  int c = (int)((v - v0) / gr->w);
+  return c < 0 ? 0 : c >= gr->g ? gr->g - 1 : c;
+}
+
+/* Search rings of cells around city i until no unsearched cell can hold a
+ * city as near as the k-th found: a city r+1 rings out is at least r*w
+ * away, so its rounded distance is at least floor(r*w). */
+static void grid_knn(const nb_job *jb, int i, int32_t *nb, int32_t *nbd)
+{
+  const grid *gr = jb->gr;
+  const double *xy = jb->m->instance->coords;
+  int k = jb->pl->k, cnt = 0, g = gr->g;
+  int cx = grid_cell(gr, xy[2 * i], gr->x0);
+  int cy = grid_cell(gr, xy[2 * i + 1], gr->y0);
+  for (int r = 0; r <= g; r++) {
+    for (int y = cy - r; y <= cy + r; y++) {
+      int edge = y == cy - r || y == cy + r;
+      if (y < 0 || y >= g)
+        continue;
+      for (int x = cx - r; x <= cx + r; x += edge ? 1 : 2 * r) {
+        if (x < 0 || x >= g)
+          continue;
+        for (int q = gr->cell_start[y * g + x];
+             q < gr->cell_start[y * g + x + 1]; q++) {
+          int j = gr->items[q];
+          if (j != i)
+            nb_insert(nb, nbd, k, &cnt, j, (int32_t)euc2d(xy, i, j));
+        }
+        if (r == 0)
+          break;
+      }
+    }
+    if (cnt == k && nbd[k - 1] < floor(r * gr->w))
+      break;
+  }
+}
 
 static void *nb_worker(void *arg)
 {
@@ -213,6 +277,10 @@ static void *nb_worker(void *arg)
     int32_t *nb = jb->pl->nb + (size_t)i * (size_t)k;
     int32_t *nbd = jb->pl->nbd + (size_t)i * (size_t)k;
     int cnt = 0;
+    if (jb->gr) {
+      grid_knn(jb, i, nb, nbd);
+      continue;
+    }
     for (int j = 0; j < n; j++)
       if (j != i)
         nb_insert(nb, nbd, k, &cnt, j, (int32_t)model_dist(jb->m, i, j));
@@ -220,14 +288,60 @@ static void *nb_worker(void *arg)
   return NULL;
 }
 
-/* K nearest neighbours of every city, by brute force over threads. */
+/* Bucket the cities of an EUC_2D instance, about 2 per cell. */
+static int grid_build(grid *gr, const tsp_instance *t)
+{
+  double x1, y1;
+  int n = t->n, cells;
+  gr->x0 = x1 = t->coords[0];
+  gr->y0 = y1 = t->coords[1];
+  for (int i = 1; i < n; i++) {
+    double x = t->coords[2 * i], y = t->coords[2 * i + 1];
+    gr->x0 = x < gr->x0 ? x : gr->x0;
+    gr->y0 = y < gr->y0 ? y : gr->y0;
+    x1 = x > x1 ? x : x1;
+    y1 = y > y1 ? y : y1;
+  }
+  gr->g = (int)ceil(sqrt(n / 2.0));
+  gr->w = fmax(fmax(x1 - gr->x0, y1 - gr->y0) / gr->g, 1e-9);
+  cells = gr->g * gr->g;
+  gr->cell_start = calloc((size_t)cells + 2, sizeof *gr->cell_start);
+  gr->items = malloc((size_t)n * sizeof *gr->items);
+  if (!gr->cell_start || !gr->items)
+    return -1;
+  for (int i = 0; i < n; i++) {
+    int c = grid_cell(gr, t->coords[2 * i + 1], gr->y0) * gr->g
+            + grid_cell(gr, t->coords[2 * i], gr->x0);
+    gr->cell_start[c + 2]++;
+  }
+  for (int c = 0; c < cells; c++)
+    gr->cell_start[c + 2] += gr->cell_start[c + 1];
+  for (int i = 0; i < n; i++) {
+    int c = grid_cell(gr, t->coords[2 * i + 1], gr->y0) * gr->g
+            + grid_cell(gr, t->coords[2 * i], gr->x0);
+    gr->items[gr->cell_start[c + 1]++] = i;
+  }
+  return 0;
+}
+
+/* K nearest neighbours of every city over threads: through a grid for
+ * EUC_2D coordinates, by brute force otherwise. */
 static int plan_neighbours(const perm_model *m, perm_plan *pl, int threads,
                            char *err, size_t errlen)
 {
   nb_job jobs[PERM_MAX_THREADS];
+  grid gr = { 0 }, *use = NULL;
   int started = 0, rc = 0;
+  if (!m->matrix && is_euc2d(m->instance)) {
+    if (grid_build(&gr, m->instance)) {
+      free(gr.cell_start);
+      free(gr.items);
+      return fail(err, errlen, "out of memory (neighbour grid)");
+    }
+    use = &gr;
+  }
   for (int t = 0; t < threads; t++) {
-    jobs[t] = (nb_job){ m, pl, t, threads, 0 };
+    jobs[t] = (nb_job){ m, pl, use, t, threads, 0 };
     if (t > 0 && pthread_create(&jobs[t].th, NULL, nb_worker, &jobs[t])) {
       rc = fail(err, errlen, "pthread_create failed (neighbour lists)");
       break;
@@ -239,6 +353,8 @@ static int plan_neighbours(const perm_model *m, perm_plan *pl, int threads,
   for (int t = 1; t < started; t++)
     if (pthread_join(jobs[t].th, NULL))
       rc = fail(err, errlen, "pthread_join failed (neighbour lists)");
+  free(gr.cell_start);
+  free(gr.items);
   return rc;
 }
 
@@ -386,6 +502,13 @@ PERM_INLINE void move_segment(int32_t *tour, int32_t *pos, int n, int ps,
 
 /* ---- moves --------------------------------------------------------- */
 
+/* Whether an edit that rewrites the shorter of two stretches of lengths
+ * len and total - len exceeds PERM_MAX_SPAN positions. */
+PERM_INLINE int too_long(int len, int total)
+{
+  return len > PERM_MAX_SPAN && total - len > PERM_MAX_SPAN;
+}
+
 /* The state one sweep works on, kept in registers. */
 typedef struct sweep_ctx {
   const run *r;
@@ -418,7 +541,7 @@ PERM_INLINE int64_t two_opt(const sweep_ctx *x, int mode, uint32_t u,
     return 0;
   delta = dab + dist(x->r, mode, na, nb) - dist(x->r, mode, a, na)
           - dist(x->r, mode, b, nb);
-  if (!accept(x, delta, u))
+  if (!accept(x, delta, u) || too_long(unwrap(pb - ia, n) + 1, n))
     return 0;
   reverse(tour, pos, n, side ? pb : ia, side ? ia : pb);
   return delta;
@@ -452,7 +575,8 @@ PERM_INLINE int64_t or_opt(const sweep_ctx *x, int mode, uint32_t u,
   delta = dist(x->r, mode, p, q) - dist(x->r, mode, p, s1)
           - dist(x->r, mode, sl, q) - dist(x->r, mode, c, d) + dab
           + dist(x->r, mode, o, far);
-  if (!accept(x, delta, u))
+  if (!accept(x, delta, u)
+      || too_long(unwrap(pos[c] - wrap(ps + len, n), n) + 1, n - len))
     return 0;
   for (int k = 0; k < len; k++)
     seg[k] = tour[first == s1 ? wrap(ps + k, n)
@@ -601,6 +725,21 @@ static void wait_arrivals(run *r)
     sched_yield();
 }
 
+/* Leader side: let the waiting threads go on. */
+static void release_all(run *r)
+{
+  if (pthread_mutex_lock(&r->mu)) {
+    note_failure(r, "pthread_mutex_lock");
+    atomic_fetch_add_explicit(&r->gen, 1, memory_order_acq_rel);
+    return;
+  }
+  atomic_fetch_add_explicit(&r->gen, 1, memory_order_acq_rel);
+  if (pthread_cond_broadcast(&r->cv_all))
+    note_failure(r, "pthread_cond_broadcast");
+  if (pthread_mutex_unlock(&r->mu))
+    note_failure(r, "pthread_mutex_unlock");
+}
+
 /* Everyone meets; the leader (thread 0) runs `serial` before release. */
 static void barrier(run *r, int id, void (*serial)(run *))
 {
@@ -617,18 +756,8 @@ static void barrier(run *r, int id, void (*serial)(run *))
     wait_arrivals(r);
   atomic_store_explicit(&r->arrived, 0, memory_order_relaxed);
   serial(r);
-  if (r->nthreads > 1) {
-    if (pthread_mutex_lock(&r->mu)) {
-      note_failure(r, "pthread_mutex_lock");
-      atomic_fetch_add_explicit(&r->gen, 1, memory_order_acq_rel);
-      return;
-    }
-    atomic_fetch_add_explicit(&r->gen, 1, memory_order_acq_rel);
-    if (pthread_cond_broadcast(&r->cv_all))
-      note_failure(r, "pthread_cond_broadcast");
-    if (pthread_mutex_unlock(&r->mu))
-      note_failure(r, "pthread_mutex_unlock");
-  }
+  if (r->nthreads > 1)
+    release_all(r);
 }
 
 /* ---- serial phases (thread 0, between rounds) ---------------------- */
@@ -726,13 +855,55 @@ static void serial_round(run *r)
 
 /* ---- initial tours and workers -------------------------------------- */
 
-/* A random tour from the slot's own stream (Fisher-Yates). */
+/* The nearest unvisited city to c: from its list, else by a scan (ties
+ * to the lower index). */
+static int32_t nearest_unseen(const run *r, const char *seen, int32_t c)
+{
+  const int32_t *nb = r->plan.nb + (size_t)c * (size_t)r->plan.k;
+  int64_t best = INT64_MAX;
+  int32_t at = -1;
+  for (int j = 0; j < r->plan.k; j++)
+    if (!seen[nb[j]])
+      return nb[j];
+  for (int j = 0; j < r->n; j++) {
+    int64_t d = seen[j] ? INT64_MAX : model_dist(r->model, c, j);
+    if (d < best) {
+      best = d;
+      at = j;
+    }
+  }
+  return at;
+}
+
+/* Nearest-neighbour tour from city 0, shared by every slot. */
+static int nn_tour(run *r)
+{
+  char *seen = calloc((size_t)r->n, 1);
+  r->start = malloc((size_t)r->n * sizeof *r->start);
+  if (!seen || !r->start) {
+    free(seen);
+    return -1;
+  }
+  r->start[0] = 0;
+  seen[0] = 1;
+  for (int i = 1; i < r->n; i++) {
+    r->start[i] = nearest_unseen(r, seen, r->start[i - 1]);
+    seen[r->start[i]] = 1;
+  }
+  free(seen);
+  return 0;
+}
+
+/* The starting tour: for n <= 2 * PERM_MAX_SPAN, where any tour can be
+ * reached, a random one from the slot's own stream (Fisher-Yates); above,
+ * the nearest-neighbour tour, whose long-range order capped moves could
+ * not build. */
 static void init_slot(const run *r, slot *s)
 {
   int n = r->n;
   for (int i = 0; i < n; i++)
-    s->tour[i] = i;
-  for (int i = n - 1; i > 0; i--) {
+    s->tour[i] = r->start ? r->start[i] : i;
+  for (int i = n - 1; i > 0 && !r->start; i--) {
     uint32_t h = rng_hash3(s->key, RNG_DOMAIN_INIT, (uint32_t)i);
     int j = (int)rng_mulhi(h, (uint32_t)i + 1);
     int32_t t = s->tour[i];
@@ -749,6 +920,8 @@ static void *work(void *arg)
   worker *w = arg;
   run *r = w->r;
   int rep = r->plan.replicas;
+  if (w->id != 0)
+    wait_word(r, &r->cv_all, &r->gen, 0);
   for (int s = w->id; s < rep; s += r->nthreads)
     init_slot(r, &r->slots[s]);
   barrier(r, w->id, serial_start);
@@ -796,9 +969,7 @@ static void pick_mode(run *r, const perm_model *m)
   r->inst = m->instance;
   r->mode = DIST_MATRIX;
   if (!m->matrix) {
-    int euc = m->instance->metric == TSP_METRIC_EUC_2D
-              && m->instance->dims == 2 && m->instance->coords;
-    r->mode = euc ? DIST_EUC2D : DIST_TSPLIB;
+    r->mode = is_euc2d(m->instance) ? DIST_EUC2D : DIST_TSPLIB;
     r->xy = m->instance->coords;
   }
 }
@@ -828,9 +999,9 @@ static int destroy_sync(run *r, char *err, size_t errlen)
   return rc;
 }
 
-/* Start threads 1.., run thread 0 here, join. A failed pthread_create
- * after some threads started cannot leave them waiting forever, so the
- * run then goes on with the threads it has: workers take slots by id. */
+/* Start threads 1.., run thread 0 here, join. The others wait until all
+ * are started; if pthread_create fails, the run goes on with the threads
+ * it has (workers take slots by id modulo the thread count). */
 static int run_threads(run *r, char *err, size_t errlen)
 {
   worker ws[PERM_MAX_THREADS];
@@ -842,11 +1013,9 @@ static int run_threads(run *r, char *err, size_t errlen)
       break;
     started = t + 1;
   }
-  if (started < r->nthreads) {
-    r->nthreads = started;
-    for (int t = 0; t < started; t++)
-      ws[t].id = t;
-  }
+  r->nthreads = started;
+  if (started > 1)
+    release_all(r);
   work(&ws[0]);
   for (int t = 1; t < started; t++)
     if (pthread_join(ws[t].th, NULL))
@@ -856,8 +1025,7 @@ static int run_threads(run *r, char *err, size_t errlen)
   return rc;
 }
 
-static int finish(run *r, const perm_params *p, perm_result *res,
-                  char *err, size_t errlen)
+static int finish(run *r, perm_result *res, char *err, size_t errlen)
 {
   memset(res, 0, sizeof *res);
   res->tour = r->best;
@@ -870,7 +1038,6 @@ static int finish(run *r, const perm_params *p, perm_result *res,
   res->stop = r->why;
   if (res->energy != r->best_energy)
     return fail(err, errlen, "internal error: tracked length differs");
-  (void)p;
   return 0;
 }
 
@@ -901,19 +1068,20 @@ int perm_solve_cpu(const perm_model *m, const perm_params *p,
   if (perm_plan_build(m, p->replicas, threads, &r.plan, err, errlen))
     return -1;
   r.nthreads = threads < r.plan.replicas ? threads : r.plan.replicas;
-  if (alloc_state(&r)) {
+  if (alloc_state(&r) || (r.n > 2 * PERM_MAX_SPAN && nn_tour(&r))) {
     fail(err, errlen, "out of memory (replica state)");
   } else if (!init_sync(&r, err, errlen)) {
     rc = run_threads(&r, err, errlen);
     if (destroy_sync(&r, err, errlen))
       rc = -1;
     if (rc == 0)
-      rc = finish(&r, p, res, err, errlen);
+      rc = finish(&r, res, err, errlen);
     if (rc != 0 && res->tour) {
       free(res->tour);
       res->tour = NULL;
     }
   }
+  free(r.start);
   free(r.best);
   free(r.mem);
   free(r.slots);

@@ -23,8 +23,14 @@
 #define PERM_DEFAULT_MAX_REPLICAS 32
 /* Most worker threads a run uses. */
 #define PERM_MAX_THREADS 256
-/* Up to this many cities the caller builds a full distance matrix. */
-#define PERM_MATRIX_MAX_N 4096
+/* Up to this many cities the caller builds a full distance matrix; above
+ * it the kernel reads coordinates (perm_wants_matrix decides). Measured on
+ * 2 cores, M proposals/s matrix vs coordinates, random EUC_2D (computed
+ * inline): n = 200 92/81, 500 89/91, 1000 87/85, 2000 65/84, 5000 36/64.
+ * Other metrics go through tsplib_dist and keep the matrix further: ATT
+ * n = 1000 89/48, 2000 33/32, 5000 37/31. */
+#define PERM_MATRIX_MAX_N 1000
+#define PERM_MATRIX_MAX_N_OTHER 4096
 
 typedef struct perm_model {
   int n;
@@ -54,7 +60,8 @@ typedef struct perm_progress {
   const int32_t *best_tour; /* valid during the callback only */
 } perm_progress;
 
-/* Called between sweep batches (about every 10 ms, from one thread).
+/* Called between sweep batches (about every 10 ms, always from the thread
+ * that called perm_solve_cpu).
  * Return nonzero to stop the run at this sweep boundary. */
 typedef int (*perm_progress_fn)(void *ud, const perm_progress *p);
 
@@ -79,6 +86,11 @@ typedef struct perm_result {
 int perm_solve_cpu(const perm_model *m, const perm_params *p,
                    perm_progress_fn progress, void *ud,
                    perm_result *res, char *err, size_t errlen);
+
+/* Whether the caller should build the matrix for this instance: always
+ * for EXPLICIT; else n <= PERM_MATRIX_MAX_N for EUC_2D and
+ * PERM_MATRIX_MAX_N_OTHER for the other metrics. */
+int perm_wants_matrix(const tsp_instance *t);
 
 /* Length of a closed tour under the model. */
 int64_t perm_tour_length(const perm_model *m, const int32_t *tour);

@@ -3,16 +3,20 @@
  * and the constants that fix the algorithm. The CPU reference and the
  * Vulkan backend build the same plan, so they run the same arithmetic.
  *
- * The algorithm, per replica slot s (0 = coldest) and sweep w:
+ * The algorithm, per replica slot s (0 = coldest) and sweep w, all in
+ * 32-bit unsigned arithmetic (rng.h):
  *   sk = rng_sweep_key(rng_slot_key(seed_key, s), w_lo, w_hi)
- *   for i in 0..n-1:  h = rng_draw(sk, i, 0)
- *     a = mulhi(h, n); f = mullo(h, n); j = mulhi(f, K); f = mullo(f, K)
- *     b = nb[a*K + j]; v = f >> 28; side = f >> 27 & 1; end = f >> 26 & 1
- *     v < PERM_OR_CUT: or-opt of L = 1 + v % 3 cities, else 2-opt;
- *     accept iff delta <= 0 or delta <= mulhi(tq[s],
- *                                  neglog[rng_draw(sk, i, 1) >> 20])
- * (see perm.c for the moves). Every PERM_ROUND_PROPOSALS / n sweeps the
- * slots exchange states with the same rule (perm_exchange_accept). */
+ *   for i in 0..n-1:
+ *     h = rng_draw(sk, i, 0); u = rng_draw(sk, i, 1)
+ *     a = mulhi(h, n); f = mullo(h, n); j = mulhi(f, k); f = mullo(f, k)
+ *     b = nb[a*k + j]; side = f >> 31; end = (f >> 30) & 1
+ *     m = i % PERM_MOVE_PERIOD: m < PERM_OR_MOVES: or-opt of 1 + m % 3
+ *       cities, else 2-opt (perm.c describes both)
+ *     accept iff delta <= 0 or delta <= mulhi(tq[s], neglog[u >> 20])
+ * After every round of round_sweeps sweeps r, pairs (p, p+1) with
+ * p = r % 2, r % 2 + 2, ... swap states iff the same rule accepts
+ * E[p+1] - E[p] at txq[p] with u = rng_exchange(seed_key, r_lo, r_hi, p).
+ */
 #ifndef NEROX_PERM_INTERNAL_H
 #define NEROX_PERM_INTERNAL_H
 
@@ -34,6 +38,12 @@
  * i % PERM_MOVE_PERIOD < PERM_OR_MOVES, else a 2-opt. */
 #define PERM_MOVE_PERIOD 8
 #define PERM_OR_MOVES 3
+/* Moves that would rewrite more than this many tour positions (the
+ * shorter side of a reversal, the shorter stretch an or-opt shifts) are
+ * rejected, so that hot replicas of large instances stay cheap; it never
+ * binds for n <= 2 * PERM_MAX_SPAN, where runs start from random tours
+ * (above, from the nearest-neighbour tour). */
+#define PERM_MAX_SPAN 5000
 /* Sweeps per exchange round: ceil(PERM_ROUND_PROPOSALS / n), at least 1. */
 #define PERM_ROUND_PROPOSALS 2048
 /* Temperature ladder, as multiples of the mean neighbour-list edge. */

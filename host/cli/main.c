@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "lua/host.h"
 #include "util/log.h"
+#include "vk/vk.h"
 
 static void cli_usage(FILE *out)
 {
@@ -17,6 +18,7 @@ static void cli_usage(FILE *out)
           "  run SCRIPT.lua [ARGS...]   run a Lua script with the nerox SDK\n"
           "  solve FILE [options]       solve a TSPLIB file (nerox solve "
           "--help)\n"
+          "  devices [--json]           list the Vulkan devices\n"
           "  version                    print the version\n"
           "  help                       print this message\n");
 }
@@ -45,6 +47,22 @@ static int cli_run(lua_State *L, int argc, char **argv)
 static int cli_solve(lua_State *L, int argc, char **argv)
 {
   return host_run_module_main(L, "nerox.cli_solve", argc, argv);
+}
+
+/* Lists the Vulkan devices; 1 when none would be picked. */
+static int cli_devices(int argc, char **argv)
+{
+  int json = argc > 0 && strcmp(argv[0], "--json") == 0;
+  if (argc > (json ? 1 : 0)) {
+    fprintf(stderr, "nerox: devices: usage: nerox devices [--json]\n");
+    return 2;
+  }
+  char err[512];
+  int rc = nvk_devices_print(stdout, json, err, sizeof err);
+  nvk_shutdown();
+  if (rc != 0)
+    fprintf(stderr, "nerox: %s\n", err);
+  return rc != 0;
 }
 
 int main(int argc, char **argv)
@@ -77,6 +95,8 @@ int main(int argc, char **argv)
   }
   if (strcmp(cmd, "solve") == 0)
     return cli_with_host(cli_solve, argc - 2, argv + 2);
+  if (strcmp(cmd, "devices") == 0)
+    return cli_devices(argc - 2, argv + 2);
   fprintf(stderr, "nerox: unknown command '%s'\n", cmd);
   cli_usage(stderr);
   return 2;

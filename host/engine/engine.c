@@ -174,8 +174,18 @@ static void job_finish_locked(job *j, job_state s)
   job_set_state_locked(j, s);
 }
 
+/* A timeout as job_next_event and job_wait take it: < 0 (forever) for
+ * anything that has no deadline the clock can hold. */
+static double job_timeout(double timeout_s)
+{
+  if (!(timeout_s >= 0) || timeout_s > ENGINE_MAX_WAIT_S)
+    return -1.0;
+  return timeout_s;
+}
+
 int job_next_event(job *j, int64_t after, double timeout_s, job_event *ev)
 {
+  timeout_s = job_timeout(timeout_s);
   struct timespec deadline = clock_deadline(timeout_s < 0 ? 0 : timeout_s);
   int rc = 0;
   pthread_mutex_lock(&j->mu);
@@ -234,6 +244,7 @@ int job_cancel(job *j)
 
 int job_wait(job *j, double timeout_s)
 {
+  timeout_s = job_timeout(timeout_s);
   struct timespec deadline = clock_deadline(timeout_s < 0 ? 0 : timeout_s);
   int done;
   pthread_mutex_lock(&j->mu);

@@ -19,6 +19,9 @@
 #define ENGINE_DEFAULT_TIME_CAP_S 3600.0
 /* A progress event is published at least this often while a job runs. */
 #define ENGINE_PROGRESS_INTERVAL_S 0.1
+/* Waits longer than this (about 31 years) wait forever: a deadline that
+ * far out does not fit the clock. */
+#define ENGINE_MAX_WAIT_S 1e9
 /* Worker threads when NEROX_WORKERS is unset. */
 #define ENGINE_DEFAULT_WORKERS 2
 #define ENGINE_MAX_WORKERS 64
@@ -95,7 +98,8 @@ job_state job_get_state(job *j);
 const char *job_state_name(job_state s);
 nx_model *job_model(job *j);
 
-/* Wait up to timeout_s (< 0: forever) for an event with seq > after.
+/* Wait up to timeout_s (< 0, NaN or > ENGINE_MAX_WAIT_S: forever) for an
+ * event with seq > after.
  * Returns 1 with *ev filled, 0 on timeout, -1 when the job has finished
  * and no event follows `after`. */
 int job_next_event(job *j, int64_t after, double timeout_s, job_event *ev);
@@ -103,7 +107,8 @@ int job_next_event(job *j, int64_t after, double timeout_s, job_event *ev);
 size_t job_events_since(job *j, int64_t after, job_event *buf, size_t max);
 /* Returns 1 if the job was queued or running and is now being cancelled. */
 int job_cancel(job *j);
-/* Returns 1 once finished, 0 on timeout (< 0: forever). Never cancels. */
+/* Returns 1 once finished, 0 on timeout (as for job_next_event). Never
+ * cancels. */
 int job_wait(job *j, double timeout_s);
 /* Returns 0 with *r filled once finished, -1 while queued or running.
  * Pointers in *r stay valid while the caller holds its reference. */

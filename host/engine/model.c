@@ -98,6 +98,12 @@ nx_model *model_from_tsplib(const char *path, char *err, size_t errlen)
   tsp_instance *t = NULL;
   if (tsplib_read_file(path, &t, err, errlen) != 0)
     return NULL;
+  if (t->n > PERM_MAX_N) {
+    snprintf(err, errlen, "%s:0: %d cities, more than the %d a tour may "
+             "have", path, t->n, PERM_MAX_N);
+    tsplib_free(t);
+    return NULL;
+  }
   nx_model *m = model_alloc(err, errlen);
   if (!m) {
     tsplib_free(t);

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define TSPLIB_MAX_NODES 1000000   /* largest DIMENSION accepted */
+/* Largest DIMENSION accepted: the perm kernel's PERM_MAX_N, so a file too
+ * big to solve is refused on its DIMENSION line. */
+#define TSPLIB_MAX_NODES 100000
 #define TSPLIB_MAX_COORD 5.0e8     /* keeps every distance inside int32 */
 #define TL_PI 3.141592
 #define TL_RRR 6378.388
@@ -56,6 +58,15 @@ typedef struct tl_tok {
 static int tl_fail(tl_lex *lx, int line, const char *fmt, ...)
     TL_PRINTF(3, 4);
 
+/* Replace bytes that are not printable ASCII by '?': a reason quotes
+ * tokens of the file, which may be binary garbage or terminal escapes. */
+static void tl_printable(char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+      *s = '?';
+}
+
 static int tl_fail(tl_lex *lx, int line, const char *fmt, ...)
 {
   va_list ap;
@@ -68,6 +79,7 @@ static int tl_fail(tl_lex *lx, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(lx->err + k, lx->errlen - (size_t)k, fmt, ap);
     va_end(ap);
+    tl_printable(lx->err + k);
   }
   return -1;
 }

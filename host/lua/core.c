@@ -17,6 +17,9 @@
 #define CORE_JOB "nerox.job"
 /* Largest coordinate scale accepted by perm_model{coords=...}. */
 #define CORE_MAX_SCALE 1e9
+#define CORE_MAX_SCALE_TEXT "1e9"
+/* Largest matrix entry: TSPLIB's EXPLICIT weights go up to it too. */
+#define CORE_MAX_DIST INT32_MAX
 
 /* ---- models --------------------------------------------------------- */
 
@@ -27,9 +30,13 @@ static void core_push_model(lua_State *L, nx_model *m)
   luaL_setmetatable(L, CORE_MODEL);
 }
 
+/* A model still open: a finalizer that runs after the model's own (at
+ * exit, or a script calling __gc) finds it closed, not freed memory. */
 static nx_model *core_check_model(lua_State *L, int idx)
 {
   nx_model **ud = luaL_checkudata(L, idx, CORE_MODEL);
+  if (!*ud)
+    luaL_argerror(L, idx, "the model is closed");
   return *ud;
 }
 
@@ -85,14 +92,14 @@ static int32_t *core_read_matrix(lua_State *L, int n)
   if (!mx)
     luaL_error(L, "matrix: out of memory for %d x %d", n, n);
   for (size_t k = 0; k < cells; k++) {
-    lua_geti(L, t, (lua_Integer)k + 1);
+    lua_rawgeti(L, t, (lua_Integer)k + 1);  /* raw: cannot raise */
     int isint = 0;
     lua_Integer v = lua_tointegerx(L, -1, &isint);
     lua_pop(L, 1);
-    if (!isint || v < 0 || v > INT32_MAX / 4) {
+    if (!isint || v < 0 || v > CORE_MAX_DIST) {
       free(mx);
       luaL_error(L, "matrix[%d]: expected an integer from 0 to %d",
-                 (int)k + 1, INT32_MAX / 4);
+                 (int)k + 1, CORE_MAX_DIST);
     }
     mx[k] = (int32_t)v;
   }
@@ -133,7 +140,8 @@ static nx_model *core_model_from_coords(lua_State *L, int n)
   lua_Number scale = lua_isnil(L, -1) ? 1.0 : lua_tonumber(L, -1);
   lua_pop(L, 1);
   if (!(scale > 0 && scale <= CORE_MAX_SCALE))
-    luaL_error(L, "scale: expected a number in (0, %g]", CORE_MAX_SCALE);
+    luaL_error(L, "scale: expected a number in (0, %s]",
+               CORE_MAX_SCALE_TEXT);
   lua_getfield(L, 1, "coords");
   int t = lua_gettop(L);
   if (lua_type(L, t) != LUA_TTABLE || lua_rawlen(L, t) != (size_t)n * 2)
@@ -142,7 +150,7 @@ static nx_model *core_model_from_coords(lua_State *L, int n)
   if (!xy)
     luaL_error(L, "coords: out of memory");
   for (int k = 0; k < 2 * n; k++) {
-    lua_geti(L, t, k + 1);
+    lua_rawgeti(L, t, k + 1);  /* raw: cannot raise while xy is held */
     int isnum = 0;
     xy[k] = lua_tonumberx(L, -1, &isnum);
     lua_pop(L, 1);
@@ -252,6 +260,8 @@ static int core_model_gc(lua_State *L)
 static job *core_check_job(lua_State *L, int idx)
 {
   job **ud = luaL_checkudata(L, idx, CORE_JOB);
+  if (!*ud)
+    luaL_argerror(L, idx, "the job is closed");
   return *ud;
 }
 
@@ -291,17 +301,18 @@ static void core_read_params(lua_State *L, int t, job_params *p)
   memset(p, 0, sizeof *p);
   p->solver = core_opt_solver(L, t);
   p->seed = (uint64_t)core_opt_int(L, t, "seed", 0, 0, INT64_MAX);
-  p->replicas = (int)core_opt_int(L, t, "replicas", 0, 0, 1 << 20);
+  p->replicas = (int)core_opt_int(L, t, "replicas", 0, 0,
+                                 PERM_MAX_REPLICAS);
   p->sweeps = core_opt_int(L, t, "sweeps", 0, 0, INT64_MAX);
-  p->threads = (int)core_opt_int(L, t, "threads", 0, 0, 4096);
+  p->threads = (int)core_opt_int(L, t, "threads", 0, 0, PERM_MAX_THREADS);
   lua_getfield(L, t, "time_limit");
   if (!lua_isnil(L, -1)) {
     int isnum = 0;
     p->time_limit = lua_tonumberx(L, -1, &isnum);
     if (!isnum || !(p->time_limit > 0) ||
         p->time_limit > ENGINE_MAX_TIME_LIMIT_S)
-      luaL_error(L, "time_limit: expected seconds in (0, %g]",
-                 ENGINE_MAX_TIME_LIMIT_S);
+      luaL_error(L, "time_limit: expected seconds in (0, %d]",
+                 (int)ENGINE_MAX_TIME_LIMIT_S);
   }
   lua_pop(L, 1);
   lua_getfield(L, t, "target_energy");
@@ -393,16 +404,14 @@ static int core_job_events(lua_State *L)
 {
   job *j = core_check_job(L, 1);
   lua_Integer after = luaL_optinteger(L, 2, 0);
-  job_event *buf = malloc(CORE_EVENTS_BATCH * sizeof *buf);
-  if (!buf)
-    return luaL_error(L, "out of memory");
+  /* A userdata, not malloc: the loop below may raise out of memory. */
+  job_event *buf = lua_newuserdatauv(L, CORE_EVENTS_BATCH * sizeof *buf, 0);
   size_t k = job_events_since(j, after, buf, CORE_EVENTS_BATCH);
   lua_createtable(L, (int)k, 0);
   for (size_t i = 0; i < k; i++) {
     core_push_event(L, &buf[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  free(buf);
   return 1;
 }
 
@@ -567,6 +576,8 @@ static void core_new_class(lua_State *L, const char *name,
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, gc);
   lua_setfield(L, -2, "__gc");
+  lua_pushstring(L, name);  /* getmetatable() hides __gc from scripts */
+  lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
 }
 

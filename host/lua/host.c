@@ -2,9 +2,11 @@
  * protected runs with tracebacks. */
 #include "lua/host.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -93,10 +95,69 @@ static void host_install_searcher(lua_State *L)
   lua_pop(L, 2);
 }
 
+/* ---- the memory cap ------------------------------------------------ */
+
+/* Scripts may use this share of the machine's memory unless
+ * NEROX_LUA_MEMORY_MB says otherwise: a runaway script then gets Lua's
+ * "not enough memory" error instead of the kernel's OOM killer. */
+#define HOST_MEMORY_SHARE 2   /* 1/2 of physical memory */
+
+typedef struct host_mem {
+  lua_Alloc inner;
+  void *inner_ud;
+  size_t used, limit;
+} host_mem;
+
+static size_t host_memory_limit(void)
+{
+  const char *s = getenv("NEROX_LUA_MEMORY_MB");
+  if (s && *s) {
+    char *end;
+    unsigned long long mb = strtoull(s, &end, 10);
+    if (*end == '\0' && mb > 0 && mb < SIZE_MAX / (1024 * 1024))
+      return (size_t)mb * 1024 * 1024;
+    LOG_W("host", "ignoring NEROX_LUA_MEMORY_MB='%s' (not a size in MB)", s);
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0)
+    return SIZE_MAX;
+  return (size_t)pages / HOST_MEMORY_SHARE * (size_t)page;
+}
+
+/* Lua's allocator, refusing to grow past the limit. Blocks allocated
+ * before the cap was set are freed here too, so `used` saturates at 0. */
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  host_mem *m = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize > old && nsize - old > m->limit - m->used)
+    return NULL;
+  void *p = m->inner(m->inner_ud, ptr, osize, nsize);
+  if (p || nsize == 0) {
+    m->used = m->used > old ? m->used - old : 0;
+    m->used += nsize;
+  }
+  return p;
+}
+
+static int host_cap_memory(lua_State *L)
+{
+  host_mem *m = malloc(sizeof *m);
+  if (!m)
+    return -1;
+  m->inner = lua_getallocf(L, &m->inner_ud);
+  m->used = 0;
+  m->limit = host_memory_limit();
+  lua_setallocf(L, host_alloc, m);
+  return 0;
+}
+
 lua_State *host_new(char *err, size_t errlen)
 {
   lua_State *L = luaL_newstate();
-  if (!L) {
+  if (!L || host_cap_memory(L) != 0) {
+    if (L)
+      lua_close(L);
     snprintf(err, errlen, "cannot create a Lua state: out of memory");
     return NULL;
   }
@@ -108,8 +169,13 @@ lua_State *host_new(char *err, size_t errlen)
 
 void host_close(lua_State *L)
 {
-  if (L)
-    lua_close(L);
+  if (!L)
+    return;
+  void *ud = NULL;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  lua_close(L);
+  if (f == host_alloc)
+    free(ud);
 }
 
 /* ---- protected runs ------------------------------------------------ */
@@ -133,10 +199,16 @@ static int host_pcall(lua_State *L, int nargs, int nresults)
   return rc;
 }
 
-static void host_report(lua_State *L, const char *what)
+/* Print the error on top of the stack; rc LUA_ERRMEM adds the cap. */
+static void host_report(lua_State *L, const char *what, int rc)
 {
   const char *msg = lua_tostring(L, -1);
-  fprintf(stderr, "nerox: %s: %s\n", what, msg ? msg : "(error object)");
+  void *ud = NULL;
+  fprintf(stderr, "nerox: %s: %s", what, msg ? msg : "(error object)");
+  if (rc == LUA_ERRMEM && lua_getallocf(L, &ud) == host_alloc)
+    fprintf(stderr, " (scripts may use %zu MB; NEROX_LUA_MEMORY_MB sets "
+            "it)", ((host_mem *)ud)->limit / (1024 * 1024));
+  fputc('\n', stderr);
   lua_pop(L, 1);
 }
 
@@ -157,14 +229,16 @@ int host_run_script(lua_State *L, const char *path, int argc, char **argv)
   lua_rawseti(L, -2, 0);
   lua_setglobal(L, "arg");
   lua_pop(L, 1);
-  if (luaL_loadfile(L, path) != LUA_OK) {
-    host_report(L, "cannot load script");
+  int rc = luaL_loadfile(L, path);
+  if (rc != LUA_OK) {
+    host_report(L, "cannot load script", rc);
     return 1;
   }
   for (int i = 0; i < argc; i++)
     lua_pushstring(L, argv[i]);
-  if (host_pcall(L, argc, 0) != LUA_OK) {
-    host_report(L, "script error");
+  rc = host_pcall(L, argc, 0);
+  if (rc != LUA_OK) {
+    host_report(L, "script error", rc);
     return 1;
   }
   return 0;
@@ -175,15 +249,17 @@ int host_run_module_main(lua_State *L, const char *module, int argc,
 {
   lua_getglobal(L, "require");
   lua_pushstring(L, module);
-  if (host_pcall(L, 1, 1) != LUA_OK) {
-    host_report(L, "cannot load module");
+  int rc = host_pcall(L, 1, 1);
+  if (rc != LUA_OK) {
+    host_report(L, "cannot load module", rc);
     return 1;
   }
   lua_getfield(L, -1, "main");
   lua_remove(L, -2);
   host_push_args(L, argc, argv, 1);
-  if (host_pcall(L, 1, 1) != LUA_OK) {
-    host_report(L, "error");
+  rc = host_pcall(L, 1, 1);
+  if (rc != LUA_OK) {
+    host_report(L, "error", rc);
     return 1;
   }
   int status = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;

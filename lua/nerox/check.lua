@@ -62,6 +62,28 @@ function check.table(v, field)
   return v
 end
 
+-- A list: a table whose keys are exactly 1..#v, so no value is lost to a
+-- hole or to a key the length does not count. Returns the list and #v.
+function check.list(v, field)
+  check.table(v, field)
+  local n, count = #v, 0
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then
+      check.fail(field, "expected a list, but it has key %s besides " ..
+                 "entries 1..%d (a hole or a named key)", check.describe(k),
+                 n)
+    end
+    count = count + 1
+  end
+  if count ~= n then
+    local i = 1
+    while v[i] ~= nil do i = i + 1 end
+    check.fail(string.format("%s[%d]", field, i), "missing: a hole in " ..
+               "the list (%d values for length %d)", count, n)
+  end
+  return v, n
+end
+
 -- Reject any key of `t` not in the set `known`, naming the first one (in
 -- sorted order, so the message does not depend on table traversal).
 function check.known_keys(t, known)

@@ -41,10 +41,21 @@ local function usage_error(fmt, ...)
   error({ usage = string.format(fmt, ...) }, 0)
 end
 
+-- Decimal forms only: Lua's tonumber would also take "0x10" and " 10 ".
+local INTEGER_FORM = "^[+-]?%d+$"
+local function is_decimal(text)
+  local mant, exp = text:match("^[+-]?([%d.]+)(.*)$")
+  return mant ~= nil and mant:match("^%d*%.?%d*$") ~= nil
+         and mant:match("%d") ~= nil
+         and (exp == "" or exp:match("^[eE][+-]?%d+$") ~= nil)
+end
+
 local function convert(flag, kind, text)
   if kind == "string" then return text end
-  local v = tonumber(text)
-  if v == nil or (kind == "integer" and math.tointeger(v) == nil) then
+  local form_ok = kind == "integer" and text:match(INTEGER_FORM)
+                  or kind == "number" and is_decimal(text)
+  local v = form_ok and tonumber(text)
+  if not v or (kind == "integer" and math.tointeger(v) == nil) then
     usage_error("%s: expected %s, got '%s'", flag,
                 kind == "integer" and "an integer" or "a number", text)
   end
@@ -82,11 +93,13 @@ function cli.parse_args(args)
         value = args[i]
         if value == nil then usage_error("%s: needs a value", flag) end
       end
+      if opts.params[spec[1]] ~= nil then
+        usage_error("%s: given more than once", flag)
+      end
       opts.params[spec[1]] = convert(flag, spec[2], value)
-    elseif flag == "--json" and value == nil then
-      opts.json = true
-    elseif (flag == "-h" or flag == "--help") and value == nil then
-      opts.help = true
+    elseif flag == "--json" or flag == "-h" or flag == "--help" then
+      if value ~= nil then usage_error("%s: takes no value", flag) end
+      opts[flag == "--json" and "json" or "help"] = true
     elseif flag:sub(1, 1) == "-" and flag ~= "-" then
       usage_error("%s: unknown option", flag)
     elseif opts.file then
@@ -157,7 +170,7 @@ end
 function cli.summary(res)
   local out = {
     string.format("instance  %s (%d cities)", tostring(res.instance),
-                  res.n or #res.tour),
+                  res.n or 0),
     string.format("length    %s", tostring(res.energy)),
     string.format("status    %s (stopped by %s after %d sweeps, %.2f s)",
                   res.status, tostring(res.stop), res.sweeps or 0,
@@ -165,7 +178,7 @@ function cli.summary(res)
     string.format("solver    %s on %s, seed %d, %d replicas", res.solver,
                   tostring(res.device), res.seed, res.replicas or 0),
     "tour (0-based)",
-    wrap_tour(res.tour, "  ", 78),
+    wrap_tour(res.tour or {}, "  ", 78),
   }
   return table.concat(out, "\n")
 end

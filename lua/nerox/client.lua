@@ -24,6 +24,15 @@ local function protect(kind, fn, ...)
   return table.unpack(res, 2, res.n)
 end
 
+-- A target in kernel units: rounded down, and clamped to the integers
+-- (a target beyond them is met by any tour, or by none).
+local function kernel_target(target, scale)
+  local t = math.floor(target * scale)
+  if t >= 2.0 ^ 63 then return math.maxinteger end
+  if t < -(2.0 ^ 63) then return math.mininteger end
+  return math.tointeger(t)
+end
+
 -- Parameters for nerox.core.submit; target_energy goes to kernel units.
 local function core_params(p, problem_type, scale)
   local out = {
@@ -31,7 +40,7 @@ local function core_params(p, problem_type, scale)
     replicas = p.replicas, sweeps = p.sweeps, time_limit = p.time_limit,
   }
   if p.target_energy ~= nil then
-    out.target_energy = math.floor(p.target_energy * scale)
+    out.target_energy = kernel_target(p.target_energy, scale)
   end
   return out
 end
@@ -55,6 +64,16 @@ local function check_self(self, method)
   end
 end
 
+-- Reject options that are neither parameters nor fields of the plugin
+-- (when the plugin lists its fields; its validate may check them too).
+local function check_options(submission, plugin)
+  if type(plugin.fields) ~= "table" then return end
+  local known = {}
+  for k in pairs(params.NAMES) do known[k] = true end
+  for k in pairs(plugin.fields) do known[k] = true end
+  check.known_keys(submission, known)
+end
+
 -- Submit a problem: {problem_type = NAME, <payload fields>, solver, seed,
 -- replicas, sweeps, time_limit, target_energy}. Returns a job.
 function Optimize:submit(submission)
@@ -65,6 +84,7 @@ function Optimize:submit(submission)
     check.fail("problem_type", "required (for example \"tsp\")")
   end
   local plugin = plugins.get(common.problem_type)
+  check_options(submission, plugin)
   local p = params.normalize(common)
   protect("ValidationError", plugin.validate, payload)
   local model, enc = protect("ValidationError", plugin.encode, payload)

@@ -10,11 +10,9 @@ local errors = {}
 
 -- Metatable of kinds: a kind is called to build an error value of it.
 local Kind = {}
-Kind.__index = Kind
 
 -- Metatable of error values.
 local Error = {}
-Error.__index = Error
 
 function Error.__tostring(err)
   local where = err.field and (err.field .. ": ") or ""

@@ -17,6 +17,21 @@ Job.CANCEL_WAIT_S = 5
 local FINAL = { succeeded = true, failed = true, cancelled = true,
                 timed_out = true }
 
+-- Catch job.cancel() (a dot where a colon belongs) with a clear error.
+local function check_self(self, method)
+  if getmetatable(self) ~= Job then
+    check.fail("job", "call job:%s(...) with a colon", method)
+  end
+end
+
+-- A timeout in seconds: nil, or a finite number >= 0.
+local function check_timeout(timeout)
+  if timeout == nil then return nil end
+  check.number(timeout, "timeout")
+  if timeout < 0 then check.fail("timeout", "must not be negative") end
+  return timeout
+end
+
 -- Wrap a core job. `spec` holds core_job, plugin, payload, enc (what the
 -- plugin's encode returned besides the model), params, problem_type,
 -- model_hash and version.
@@ -58,11 +73,13 @@ end
 -- The job's state: "queued", "running", "succeeded", "failed",
 -- "cancelled" or "timed_out".
 function Job:status()
+  check_self(self, "status")
   return self._core:state()
 end
 
 -- Whether the job has reached a final state.
 function Job:done()
+  check_self(self, "done")
   return FINAL[self._core:state()] == true
 end
 
@@ -71,10 +88,10 @@ end
 -- bounds the wait for each event: when it runs out a TimeoutError is
 -- raised and the job goes on.
 function Job:stream(opts)
-  opts = opts or {}
+  check_self(self, "stream")
+  opts = check.table(opts or {}, "options")
   local last = check.integer(opts.after or 0, "after", 0)
-  local timeout = opts.timeout
-  if timeout ~= nil then check.number(timeout, "timeout") end
+  local timeout = check_timeout(opts.timeout)
   local finished = false
   return function()
     if finished then return nil end
@@ -98,8 +115,10 @@ end
 
 -- Events available now, after seq `after` (default 0), without waiting.
 function Job:events(after)
+  check_self(self, "events")
+  after = check.integer(after or 0, "after", 0)
   local out = {}
-  for i, raw in ipairs(self._core:events(after or 0)) do
+  for i, raw in ipairs(self._core:events(after)) do
     out[i] = self:_event(raw)
   end
   return out
@@ -109,6 +128,7 @@ end
 -- the job was still queued or running, and returns once it has stopped
 -- (so result() can be read right after).
 function Job:cancel()
+  check_self(self, "cancel")
   local was_live = self._core:cancel()
   self._core:wait(Job.CANCEL_WAIT_S)
   return was_live
@@ -118,6 +138,7 @@ end
 -- ConflictError while the job is queued or running, JobFailedError if it
 -- failed. A cancelled or timed-out job has a result: the best found.
 function Job:result()
+  check_self(self, "result")
   if self._result then return self:_checked(self._result) end
   local raw = self._core:result()
   if raw == nil then
@@ -142,12 +163,10 @@ end
 -- number) bounds the wait in seconds: when it runs out a TimeoutError is
 -- raised and the job keeps running; waiting never cancels.
 function Job:wait(opts)
+  check_self(self, "wait")
   local timeout = opts
   if type(opts) == "table" then timeout = opts.timeout end
-  if timeout ~= nil then
-    timeout = check.number(timeout, "timeout")
-    if timeout < 0 then check.fail("timeout", "must not be negative") end
-  end
+  timeout = check_timeout(timeout)
   if not self._core:wait(timeout) then
     errors.raise("TimeoutError", string.format(
       "job %s did not finish within %g s; it is still %s (wait again or " ..

@@ -9,8 +9,9 @@ local params = {}
 params.DEFAULT_TIME_LIMIT = 10
 -- Longest time limit the local engine accepts, in seconds (one day).
 params.MAX_TIME_LIMIT = 86400
--- Most replicas (temperatures of the parallel-tempering ladder) a job asks.
-params.MAX_REPLICAS = 1024
+-- Most replicas (temperatures of the parallel-tempering ladder) a job asks:
+-- the perm kernel's limit (PERM_MAX_REPLICAS in host/anneal/perm.h).
+params.MAX_REPLICAS = 256
 -- Largest seed: seeds are non-negative 63-bit integers.
 params.MAX_SEED = math.maxinteger
 -- Solvers a job may ask for; "auto" lets the engine choose.

@@ -435,6 +435,7 @@ bad_strings[] = {
   { EUC "1 0 0\n2 1 1e12\n", 7, "range" },
   { "NAME: x\nTYPE: TSP\nDIMENSION: 2\n", 3, "too small" },
   { "NAME: x\nDIMENSION: 1000001\n", 2, "limit" },
+  { "NAME: x\nDIMENSION: 100001\n", 2, "limit of 100000" },
   { "NAME: x\nDIMENSION: 99999999999999999999999\n", 2, "limit" },
   { "NAME: x\nDIMENSION: -7\n", 2, "too small" },
   { "NAME: x\nDIMENSION: five\n", 2, "integer" },
@@ -566,6 +567,22 @@ static void test_unreadable(void)
   CHECK(strcmp(err, "lbl") == 0);
 }
 
+/* Binary garbage and terminal escapes quoted from a file come out of the
+ * message as '?', never as raw bytes. */
+static void test_garbage_quoted(void)
+{
+  static const char text[] = "NAME: x\n\x1b[2J\x01\xff\xfe junk\n";
+  char err[ERRLEN];
+  tsp_instance *t = NULL;
+  const char *p;
+
+  CHECK_EQ_INT(tsplib_read_string(text, sizeof text - 1, "bin.tsp", &t, err,
+                                  sizeof err), -1);
+  check_bad("garbage", err, "bin.tsp", 2, "unexpected token '?[2J?");
+  for (p = err; *p; p++)
+    CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+}
+
 int main(void)
 {
   char src[512];
@@ -581,5 +598,6 @@ int main(void)
   test_bad_strings();
   test_bad_files(src);
   test_unreadable();
+  test_garbage_quoted();
   return test_report("test_tsplib");
 }

@@ -36,7 +36,7 @@ describe("tsp plugin", function()
       assert.equal(1000, tsp.scale_for(100000, false))
       assert.equal(1, tsp.scale_for(2.5e8, false))
       assert.near(0.1, tsp.scale_for(1e9, false), 1e-12)
-      assert.near(0.1, tsp.scale_for(1e10, true), 1e-12)
+      assert.near(0.01, tsp.scale_for(1e10, true), 1e-12)
       for _, maxd in ipairs{ 0.3, 7.7, 268.4, 268.5, 3e5, 1.2e7 } do
         assert.is_true(maxd * tsp.scale_for(maxd, false) <= tsp.MAX_SCALED)
         assert.is_true(maxd * tsp.scale_for(maxd, false) * 10 >
