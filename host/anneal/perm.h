@@ -25,12 +25,12 @@
 #define PERM_MAX_THREADS 256
 /* Up to this many cities the caller builds a full distance matrix; above
  * it the kernel reads coordinates (perm_wants_matrix decides). Measured on
- * 2 cores, M proposals/s matrix vs coordinates, random EUC_2D (computed
- * inline): n = 200 92/81, 500 89/91, 1000 87/85, 2000 65/84, 5000 36/64.
- * Other metrics go through tsplib_dist and keep the matrix further: ATT
- * n = 1000 89/48, 2000 33/32, 5000 37/31. */
+ * 2 cores (bench/results/perm_cpu.md), M proposals/s matrix/coordinates:
+ * random EUC_2D, computed inline: n = 200 90/78, 500 83/79, 1000 69/76,
+ * 2000 54/71, 5000 29/55; ATT through tsplib_dist: n = 200 89/56,
+ * 1000 69/55, 2000 55/52, 5000 28/38. */
 #define PERM_MATRIX_MAX_N 1000
-#define PERM_MATRIX_MAX_N_OTHER 4096
+#define PERM_MATRIX_MAX_N_OTHER 3000
 
 typedef struct perm_model {
   int n;

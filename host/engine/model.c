@@ -68,7 +68,7 @@ static int model_attach_instance(nx_model *m, tsp_instance *t, char *err,
   m->perm.instance = t;
   if (t->matrix) {
     m->perm.matrix = t->matrix;
-  } else if (t->n <= PERM_MATRIX_MAX_N) {
+  } else if (perm_wants_matrix(t)) {
     size_t cells = (size_t)t->n * (size_t)t->n;
     m->matrix = malloc(cells * sizeof(int32_t));
     if (!m->matrix) {
