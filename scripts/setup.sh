@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config git
-  lua5.4 liblua5.4-dev lua-cjson lua-busted
+  lua5.4 liblua5.4-dev lua-cjson lua-busted lua-filesystem
   libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev
   glslang-tools spirv-tools libvulkan-dev mesa-vulkan-drivers
   vulkan-validationlayers vulkan-tools

@@ -493,10 +493,10 @@ int engine_submit(nx_model *m, const job_params *p, job **out,
   else
     eng.queue_head = j;
   eng.queue_tail = j;
-  pthread_cond_signal(&eng.work);
-  pthread_mutex_unlock(&eng.mu);
   LOG_D("engine", "%s queued (n=%d, seed=%llu)", j->id, model_n(m),
         (unsigned long long)p->seed);
+  pthread_cond_signal(&eng.work);
+  pthread_mutex_unlock(&eng.mu);
   *out = j;
   return 0;
 }
