@@ -125,6 +125,11 @@ static int64_t model_dist(const perm_model *m, int i, int j)
   return tsplib_dist(m->instance, i, j);
 }
 
+int64_t perm_model_dist(const perm_model *m, int i, int j)
+{
+  return model_dist(m, i, j);
+}
+
 int perm_wants_matrix(const tsp_instance *t)
 {
   if (!t->coords)
@@ -151,8 +156,8 @@ static int fail(char *err, size_t errlen, const char *msg)
   return -1;
 }
 
-static int check_args(const perm_model *m, const perm_params *p,
-                      char *err, size_t errlen)
+int perm_check_args(const perm_model *m, const perm_params *p,
+                    char *err, size_t errlen)
 {
   char msg[160];
   if (!m || !p)
@@ -857,16 +862,17 @@ static void serial_round(run *r)
 
 /* The nearest unvisited city to c: from its list, else by a scan (ties
  * to the lower index). */
-static int32_t nearest_unseen(const run *r, const char *seen, int32_t c)
+static int32_t nearest_unseen(const perm_model *m, const perm_plan *pl,
+                              const char *seen, int32_t c)
 {
-  const int32_t *nb = r->plan.nb + (size_t)c * (size_t)r->plan.k;
+  const int32_t *nb = pl->nb + (size_t)c * (size_t)pl->k;
   int64_t best = INT64_MAX;
   int32_t at = -1;
-  for (int j = 0; j < r->plan.k; j++)
+  for (int j = 0; j < pl->k; j++)
     if (!seen[nb[j]])
       return nb[j];
-  for (int j = 0; j < r->n; j++) {
-    int64_t d = seen[j] ? INT64_MAX : model_dist(r->model, c, j);
+  for (int j = 0; j < m->n; j++) {
+    int64_t d = seen[j] ? INT64_MAX : model_dist(m, c, j);
     if (d < best) {
       best = d;
       at = j;
@@ -876,41 +882,56 @@ static int32_t nearest_unseen(const run *r, const char *seen, int32_t c)
 }
 
 /* Nearest-neighbour tour from city 0, shared by every slot. */
-static int nn_tour(run *r)
+static int32_t *nn_tour(const perm_model *m, const perm_plan *pl)
 {
-  char *seen = calloc((size_t)r->n, 1);
-  r->start = malloc((size_t)r->n * sizeof *r->start);
-  if (!seen || !r->start) {
+  char *seen = calloc((size_t)m->n, 1);
+  int32_t *t = malloc((size_t)m->n * sizeof *t);
+  if (!seen || !t) {
     free(seen);
-    return -1;
+    free(t);
+    return NULL;
   }
-  r->start[0] = 0;
+  t[0] = 0;
   seen[0] = 1;
-  for (int i = 1; i < r->n; i++) {
-    r->start[i] = nearest_unseen(r, seen, r->start[i - 1]);
-    seen[r->start[i]] = 1;
+  for (int i = 1; i < m->n; i++) {
+    t[i] = nearest_unseen(m, pl, seen, t[i - 1]);
+    seen[t[i]] = 1;
   }
   free(seen);
-  return 0;
+  return t;
 }
 
-/* The starting tour: for n <= 2 * PERM_MAX_SPAN, where any tour can be
- * reached, a random one from the slot's own stream (Fisher-Yates); above,
- * the nearest-neighbour tour, whose long-range order capped moves could
- * not build. */
+int perm_start_tour(const perm_model *m, const perm_plan *pl,
+                    int32_t **start)
+{
+  *start = NULL;
+  if (m->n <= 2 * PERM_MAX_SPAN)
+    return 0;
+  *start = nn_tour(m, pl);
+  return *start ? 0 : -1;
+}
+
+/* For n <= 2 * PERM_MAX_SPAN, where any tour can be reached, a random one
+ * from the slot's own stream (Fisher-Yates); above, the nearest-neighbour
+ * tour, whose long-range order capped moves could not build. */
+void perm_init_tour(int n, const int32_t *start, uint32_t key,
+                    int32_t *tour)
+{
+  for (int i = 0; i < n; i++)
+    tour[i] = start ? start[i] : i;
+  for (int i = n - 1; i > 0 && !start; i--) {
+    uint32_t h = rng_hash3(key, RNG_DOMAIN_INIT, (uint32_t)i);
+    int j = (int)rng_mulhi(h, (uint32_t)i + 1);
+    int32_t t = tour[i];
+    tour[i] = tour[j];
+    tour[j] = t;
+  }
+}
+
 static void init_slot(const run *r, slot *s)
 {
-  int n = r->n;
-  for (int i = 0; i < n; i++)
-    s->tour[i] = r->start ? r->start[i] : i;
-  for (int i = n - 1; i > 0 && !r->start; i--) {
-    uint32_t h = rng_hash3(s->key, RNG_DOMAIN_INIT, (uint32_t)i);
-    int j = (int)rng_mulhi(h, (uint32_t)i + 1);
-    int32_t t = s->tour[i];
-    s->tour[i] = s->tour[j];
-    s->tour[j] = t;
-  }
-  for (int i = 0; i < n; i++)
+  perm_init_tour(r->n, r->start, s->key, s->tour);
+  for (int i = 0; i < r->n; i++)
     s->pos[s->tour[i]] = i;
   s->energy = perm_tour_length(r->model, s->tour);
 }
@@ -1051,7 +1072,7 @@ int perm_solve_cpu(const perm_model *m, const perm_params *p,
     memset(res, 0, sizeof *res);
   if (!res)
     return fail(err, errlen, "a result is required");
-  if (check_args(m, p, err, errlen))
+  if (perm_check_args(m, p, err, errlen))
     return -1;
   memset(&r, 0, sizeof r);
   r.t0 = clock_mono_s();
@@ -1068,7 +1089,7 @@ int perm_solve_cpu(const perm_model *m, const perm_params *p,
   if (perm_plan_build(m, p->replicas, threads, &r.plan, err, errlen))
     return -1;
   r.nthreads = threads < r.plan.replicas ? threads : r.plan.replicas;
-  if (alloc_state(&r) || (r.n > 2 * PERM_MAX_SPAN && nn_tour(&r))) {
+  if (alloc_state(&r) || perm_start_tour(m, &r.plan, &r.start)) {
     fail(err, errlen, "out of memory (replica state)");
   } else if (!init_sync(&r, err, errlen)) {
     rc = run_threads(&r, err, errlen);

@@ -73,6 +73,26 @@ int perm_plan_build(const perm_model *m, int replicas, int threads,
                     perm_plan *pl, char *err, size_t errlen);
 void perm_plan_free(perm_plan *pl);
 
+/* Distance from city i to city j as the kernel computes it (the matrix,
+ * else EUC_2D inline, else tsplib_dist). */
+int64_t perm_model_dist(const perm_model *m, int i, int j);
+
+/* The checks perm_solve_cpu makes of its arguments. Returns 0, or -1
+ * with err. */
+int perm_check_args(const perm_model *m, const perm_params *p,
+                    char *err, size_t errlen);
+
+/* The tour every slot starts from for n > 2 * PERM_MAX_SPAN (the
+ * nearest-neighbour tour from city 0, malloc'd into *start); *start is
+ * NULL below that. Returns 0, or -1 when out of memory. */
+int perm_start_tour(const perm_model *m, const perm_plan *pl,
+                    int32_t **start);
+
+/* The starting tour of the slot whose key is `key`: a copy of `start`
+ * when not NULL, else a random permutation from the slot's stream. */
+void perm_init_tour(int n, const int32_t *start, uint32_t key,
+                    int32_t *tour);
+
 /* Integer acceptance shared by moves and exchanges. */
 static inline int perm_accept(int64_t delta, uint32_t tq,
                               const uint32_t *neglog, uint32_t u)

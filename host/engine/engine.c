@@ -11,6 +11,8 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "vk/perm_gpu.h"
+#include "vk/vk.h"
 
 struct job {
   atomic_int refs;
@@ -35,6 +37,8 @@ struct job {
   uint64_t proposals;
   const char *stop;
   char *error;
+  const char *solver;          /* the backend that ran it: cpu or gpu */
+  char device[ENGINE_DEVICE_MAX];
 };
 
 typedef struct engine {
@@ -272,7 +276,10 @@ int job_get_result(job *j, job_result *r)
       .seed = j->params.seed, .proposals = j->proposals,
       .queued_s = j->started_at - j->submitted_at,
       .run_s = j->finished_at - j->started_at,
-      .solver = "cpu", .device = engine_cpu_device(),
+      .solver = j->solver ? j->solver : "none",
+      .device = j->device[0] ? j->device : "none",
+      .solver_reason = j->params.solver == JOB_SOLVER_AUTO && j->solver
+                         ? engine_auto_reason() : NULL,
       .stop = j->stop ? j->stop : "", .error = j->error,
     };
   }
@@ -333,6 +340,27 @@ static job_state job_final_state(const job *j, perm_stop stop)
 static const char *const stop_names[] = { "sweeps", "time", "target",
                                           "cancel" };
 
+/* Run the kernel on the job's backend; fills j->solver and j->device. */
+static int job_solve(job *j, const perm_params *pp, perm_result *res,
+                     char *err, size_t errlen)
+{
+  job_solver solver = j->params.solver;
+  if (solver == JOB_SOLVER_AUTO)
+    solver = engine_auto_solver();
+  if (solver == JOB_SOLVER_GPU) {
+    j->solver = "gpu";
+    char name[ENGINE_DEVICE_MAX - 8] = "";
+    int rc = perm_solve_gpu(model_perm(j->model), pp, job_on_progress, j,
+                            res, name, sizeof name, err, errlen);
+    snprintf(j->device, sizeof j->device, "gpu: %s", name[0] ? name : "?");
+    return rc;
+  }
+  j->solver = "cpu";
+  snprintf(j->device, sizeof j->device, "%s", engine_cpu_device());
+  return perm_solve_cpu(model_perm(j->model), pp, job_on_progress, j,
+                        res, err, errlen);
+}
+
 static void job_run(job *j)
 {
   pthread_mutex_lock(&j->mu);
@@ -349,8 +377,7 @@ static void job_run(job *j)
   };
   perm_result res = { 0 };
   char err[512] = "";
-  int rc = perm_solve_cpu(model_perm(j->model), &pp, job_on_progress, j,
-                          &res, err, sizeof err);
+  int rc = job_solve(j, &pp, &res, err, sizeof err);
 
   pthread_mutex_lock(&j->mu);
   if (rc != 0) {
@@ -471,11 +498,6 @@ static job *job_create(nx_model *m, const job_params *p, char *err,
 int engine_submit(nx_model *m, const job_params *p, job **out,
                   char *err, size_t errlen)
 {
-  if (p->solver == JOB_SOLVER_GPU) {
-    snprintf(err, errlen, "solver 'gpu' is not available: this build has "
-             "no Vulkan backend yet (use 'cpu' or 'auto')");
-    return -1;
-  }
   job *j = job_create(m, p, err, errlen);
   if (!j)
     return -1;
@@ -524,5 +546,6 @@ void engine_shutdown(void)
     if (rc != 0)
       LOG_W("engine", "joining worker %d: %s", i, strerror(rc));
   }
+  nvk_shutdown();
   LOG_D("engine", "stopped");
 }

@@ -25,6 +25,8 @@
 /* Worker threads when NEROX_WORKERS is unset. */
 #define ENGINE_DEFAULT_WORKERS 2
 #define ENGINE_MAX_WORKERS 64
+/* Longest device description kept in a result. */
+#define ENGINE_DEVICE_MAX 300
 
 typedef enum job_state {
   JOB_QUEUED = 0,
@@ -74,8 +76,9 @@ typedef struct job_result {
   uint64_t proposals;
   double queued_s;
   double run_s;
-  const char *solver;    /* "cpu" */
+  const char *solver;    /* the backend that ran it: "cpu" or "gpu" */
   const char *device;
+  const char *solver_reason; /* why "auto" chose the solver, else NULL */
   const char *stop;      /* "sweeps", "time", "target", "cancel", "" */
   const char *error;     /* message when failed, else NULL */
 } job_result;
@@ -90,6 +93,11 @@ int engine_submit(nx_model *m, const job_params *p, job **out,
 void engine_shutdown(void);
 /* The CPU device's description, e.g. "cpu: AMD EPYC 7B13 (2 threads)". */
 const char *engine_cpu_device(void);
+/* The backend solver "auto" runs on: decided once per process (see
+ * engine_auto.c), JOB_SOLVER_CPU or JOB_SOLVER_GPU. */
+job_solver engine_auto_solver(void);
+/* Why engine_auto_solver chose what it did, for logs and results. */
+const char *engine_auto_reason(void);
 
 void job_retain(job *j);
 void job_release(job *j);

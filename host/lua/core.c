@@ -471,6 +471,8 @@ static int core_job_result(lua_State *L)
   core_set_num(L, "run_s", r.run_s);
   core_set_str(L, "solver", r.solver);
   core_set_str(L, "device", r.device);
+  if (r.solver_reason)
+    core_set_str(L, "solver_reason", r.solver_reason);
   core_set_str(L, "stop", r.stop);
   if (r.error)
     core_set_str(L, "error", r.error);

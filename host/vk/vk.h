@@ -62,6 +62,9 @@ typedef struct nvk_device_info {
   uint32_t max_group_invocations;
   uint32_t max_storage_buffer_range;
   uint32_t max_push_constants;
+  uint32_t subgroup_size;
+  int shader_int64;              /* shaderInt64: enabled when present */
+  int subgroup_arithmetic;       /* subgroup arithmetic in compute */
   int usable;                    /* Vulkan 1.1 and a compute queue */
 } nvk_device_info;
 

@@ -300,16 +300,25 @@ static void nvk_describe(VkPhysicalDevice pd, uint32_t index,
   VkPhysicalDeviceDriverProperties drv = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
   };
+  VkPhysicalDeviceSubgroupProperties sg = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+  };
   VkPhysicalDeviceProperties2 p2 = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
   };
   VkPhysicalDeviceProperties p1;
+  VkPhysicalDeviceFeatures feats;
   vkGetPhysicalDeviceProperties(pd, &p1);
+  vkGetPhysicalDeviceFeatures(pd, &feats);
   /* Driver properties are core in 1.2: ask only where both sides are. */
   int has_drv = p1.apiVersion >= VK_API_VERSION_1_2
                 && nvk_ctx.instance_api >= VK_API_VERSION_1_2;
+  /* Subgroup properties are core in 1.1, likewise. */
+  int has_sg = p1.apiVersion >= VK_API_VERSION_1_1
+               && nvk_ctx.instance_api >= VK_API_VERSION_1_1;
   if (has_drv)
-    p2.pNext = &drv;
+    sg.pNext = &drv;
+  p2.pNext = has_sg ? (void *)&sg : has_drv ? (void *)&drv : NULL;
   vkGetPhysicalDeviceProperties2(pd, &p2);
   const VkPhysicalDeviceProperties *p = &p2.properties;
   const VkPhysicalDeviceLimits *lim = &p->limits;
@@ -335,6 +344,11 @@ static void nvk_describe(VkPhysicalDevice pd, uint32_t index,
   d->max_group_invocations = lim->maxComputeWorkGroupInvocations;
   d->max_storage_buffer_range = lim->maxStorageBufferRange;
   d->max_push_constants = lim->maxPushConstantsSize;
+  d->subgroup_size = sg.subgroupSize;
+  d->shader_int64 = feats.shaderInt64 == VK_TRUE;
+  d->subgroup_arithmetic =
+    (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)
+    && (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   uint32_t family;
   d->usable = p->apiVersion >= VK_API_VERSION_1_1
               && nvk_compute_family(pd, &family) == 0;
@@ -507,6 +521,11 @@ static int nvk_create_device(char *err, size_t errlen)
   const char *portability = "VK_KHR_portability_subset";
   int n_ext = nvk_has_device_ext(pd, portability);
   float priority = 1.0f;
+  /* 64-bit integers in shaders (the perm kernel's energies), if any. */
+  VkPhysicalDeviceFeatures feats = {
+    .shaderInt64 = nvk_ctx.devs[nvk_ctx.picked].shader_int64
+                     ? VK_TRUE : VK_FALSE,
+  };
   VkDeviceQueueCreateInfo qi = {
     .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
     .queueFamilyIndex = nvk_ctx.family,
@@ -519,6 +538,7 @@ static int nvk_create_device(char *err, size_t errlen)
     .pQueueCreateInfos = &qi,
     .enabledExtensionCount = (uint32_t)n_ext,
     .ppEnabledExtensionNames = &portability,
+    .pEnabledFeatures = &feats,
   };
   VkResult r = vkCreateDevice(pd, &ci, NULL, &nvk_ctx.device);
   if (r != VK_SUCCESS)

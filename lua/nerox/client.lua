@@ -45,13 +45,15 @@ local function core_params(p, problem_type, scale)
   return out
 end
 
--- Submit to the engine; its errors about the solver name that field.
+-- Submit to the engine. Its errors about a parameter start with the
+-- parameter's name ("replicas: ..."), and become ValidationErrors on it.
 local function core_submit(core, model, cp)
   local ok, job = pcall(core.submit, model, cp)
   if ok then return job end
   local msg = tostring(job)
-  if msg:find("solver '", 1, true) then
-    errors.raise("ValidationError", msg, { field = "solver" })
+  local field = msg:match("^([%w_]+): ")
+  if field and cp[field] ~= nil then
+    errors.raise("ValidationError", msg, { field = field })
   end
   errors.raise("ServerError", msg)
 end

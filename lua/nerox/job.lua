@@ -186,6 +186,7 @@ function Job:_decode(raw)
   res.problem_type = spec.problem_type
   res.job_id = self.id
   res.solver, res.device = raw.solver, raw.device
+  res.solver_reason = raw.solver_reason
   res.seed, res.sweeps, res.replicas = raw.seed, raw.sweeps, raw.replicas
   res.proposals, res.stop = raw.proposals, raw.stop
   res.queued_s, res.run_s = raw.queued_s, raw.run_s

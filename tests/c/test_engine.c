@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/engine.h"
 #include "testutil.h"
@@ -113,13 +114,38 @@ static void test_cancel_queued(nx_model *m)
   job_release(c);
 }
 
-static void test_gpu_refused(nx_model *m)
+/* The same seed, sweeps and replicas give the same tour on both backends,
+ * and results name the backend and device that ran them. */
+static void test_backends_agree(nx_model *m)
 {
-  job *j = NULL;
-  char err[256];
-  job_params p = { .solver = JOB_SOLVER_GPU, .sweeps = 10 };
-  CHECK_EQ_INT(engine_submit(m, &p, &j, err, sizeof err), -1);
-  CHECK_CONTAINS(err, "gpu");
+  job_params p = { .seed = 3, .sweeps = 300, .replicas = 6 };
+  p.solver = JOB_SOLVER_CPU;
+  job *cpu = submit(m, p);
+  p.solver = JOB_SOLVER_GPU;
+  job *gpu = submit(m, p);
+  p.solver = JOB_SOLVER_AUTO;
+  job *any = submit(m, p);
+  CHECK(cpu && gpu && any);
+  if (!cpu || !gpu || !any)
+    return;
+  job_wait(cpu, 30.0);
+  job_wait(gpu, 30.0);
+  job_wait(any, 30.0);
+  job_result rc, rg, ra;
+  CHECK_EQ_INT(job_get_result(cpu, &rc), 0);
+  CHECK_EQ_INT(job_get_result(gpu, &rg), 0);
+  CHECK_EQ_INT(job_get_result(any, &ra), 0);
+  CHECK_EQ_INT(rg.state, JOB_SUCCEEDED);
+  CHECK(strcmp(rc.solver, "cpu") == 0 && strcmp(rg.solver, "gpu") == 0);
+  CHECK(strncmp(rg.device, "gpu: ", 5) == 0);
+  CHECK(rc.solver_reason == NULL && ra.solver_reason != NULL);
+  CHECK_EQ_INT(rc.energy, rg.energy);
+  CHECK(rc.tour && rg.tour &&
+        memcmp(rc.tour, rg.tour, sizeof(int32_t) * (size_t)rc.n) == 0);
+  CHECK_EQ_INT(ra.energy, rc.energy);
+  job_release(cpu);
+  job_release(gpu);
+  job_release(any);
 }
 
 int main(void)
@@ -133,7 +159,7 @@ int main(void)
   test_cancel_running(m);
   test_time_limit(m);
   test_cancel_queued(m);
-  test_gpu_refused(m);
+  test_backends_agree(m);
   engine_shutdown();
   model_release(m);
   return test_report("test_engine");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: `nerox solve` on TSPLIB files; --json fields (checked with
 # the binary's own Lua and cjson), errors naming file and line, usage
-# errors, and a clear failure for the GPU solver that is not built yet.
+# errors, the same answer on the cpu and gpu backends, and a clear failure
+# for a gpu job on a machine without a Vulkan device.
 set -euo pipefail
 
 : "${NEROX:?path to the nerox binary}"
@@ -65,9 +66,29 @@ set -e
 [[ $rc == 2 ]] || fail "bad flag: exit $rc, expected 2"
 grep -q -- "--sweeps" "$tmp/err.txt" || fail "bad flag not named"
 
-# The GPU solver fails clearly until the Vulkan backend lands.
-if "$NEROX" solve "$gr24" --solver gpu --sweeps 10 2>"$tmp/err.txt"; then
-  fail "--solver gpu succeeded without a backend"
+# The same seed, sweeps and replicas give the same answer on both
+# backends; results name the device that ran them.
+for solver in cpu gpu; do
+  "$NEROX" solve "$gr24" --solver $solver --sweeps 400 --seed 9 \
+    --replicas 7 --json >"$tmp/$solver.json" || fail "--solver $solver"
+done
+same=$("$NEROX" run /dev/stdin "$tmp/cpu.json" "$tmp/gpu.json" <<'LUA'
+local cjson = require "cjson"
+local function load(p)
+  local f = assert(io.open(p)); local t = cjson.decode(f:read("a"))
+  f:close(); return t
+end
+local c, g = load(arg[1]), load(arg[2])
+print(c.energy == g.energy and table.concat(c.solution, ",") ==
+      table.concat(g.solution, ",") and g.device:match("^gpu: ") ~= nil)
+LUA
+)
+[[ $same == true ]] || fail "cpu and gpu differ for the same seed"
+
+# A gpu job on a machine with no Vulkan device fails clearly.
+if VK_ICD_FILENAMES=/nonexistent.json VK_DRIVER_FILES=/nonexistent.json \
+   "$NEROX" solve "$gr24" --solver gpu --sweeps 10 2>"$tmp/err.txt"; then
+  fail "--solver gpu succeeded without a Vulkan device"
 fi
-grep -qi "gpu" "$tmp/err.txt" || fail "gpu failure unclear"
+grep -qi "no Vulkan device" "$tmp/err.txt" || fail "gpu failure unclear"
 echo "cli_solve: ok"

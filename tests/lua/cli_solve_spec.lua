@@ -121,9 +121,12 @@ describe("nerox solve runs", function()
     assert.matches("^%d+: ", err:sub(#prefix + 1))
   end)
 
-  it("fails clearly with --solver gpu", function()
-    local code, _, err = run{ GR24, "--solver", "gpu", "--sweeps", "10" }
-    assert.equal(1, code)
-    assert.matches("%-%-solver: .*gpu", err)
+  it("runs --solver gpu and names the device", function()
+    local code, out = run{ GR24, "--solver", "gpu", "--sweeps", "10",
+                           "--json" }
+    assert.equal(0, code)
+    local res = cjson.decode(out)
+    assert.equal("gpu", res.solver)
+    assert.matches("^gpu: ", res.device)
   end)
 end)

@@ -167,13 +167,25 @@ describe("jobs on the local engine", function()
     assert.near(optimum, res.energy, optimum * 0.01)
   end)
 
-  it("refuses the gpu solver clearly while there is no backend", function()
-    local ok, err = pcall(client.optimize.tsp, client.optimize,
-                          { tsplib = GR24, sweeps = 10, solver = "gpu" })
-    assert.is_false(ok)
-    assert.is_true(nerox.is(err, nerox.ValidationError), tostring(err))
-    assert.equal("solver", err.field)
-    assert.matches("gpu", err.message)
+  it("gives the same tour on the gpu and the cpu", function()
+    local function run(solver)
+      return client.optimize:tsp{ tsplib = GR24, sweeps = 300, seed = 11,
+                                  replicas = 5, solver = solver }:wait()
+    end
+    local cpu, gpu = run("cpu"), run("gpu")
+    assert.equal("cpu", cpu.solver)
+    assert.equal("gpu", gpu.solver)
+    assert.matches("^gpu: ", gpu.device)
+    assert.equal(cpu.energy, gpu.energy)
+    assert.same(cpu.tour, gpu.tour)
+    assert.equal(cpu.model_hash, gpu.model_hash)
+  end)
+
+  it("says which backend auto chose and why", function()
+    local res = client.optimize:tsp{ tsplib = GR24, sweeps = 50,
+                                     solver = "auto" }:wait()
+    assert.is_true(res.solver == "cpu" or res.solver == "gpu")
+    assert.matches("^" .. res.solver .. ": ", res.solver_reason)
   end)
 
   it("runs through optimize:submit as well", function()

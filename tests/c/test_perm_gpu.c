@@ -1,0 +1,374 @@
+/* Tests of the `perm` kernel through Vulkan (shaders/perm.comp and
+ * host/vk/perm_gpu.c) against the CPU reference: the same seed, sweeps and
+ * replicas give the same tour and energy on TSPLIB instances of every
+ * distance kind, at replica counts that fill workgroups and ones that do
+ * not, whatever the CPU's thread count; a dispatch cut short fails the job;
+ * the stopping rules. They run under the validation layer (as test_vk.c)
+ * and fail on any message. No Vulkan device fails the test, unless
+ * NEROX_SKIP_VULKAN=1. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anneal/perm.h"
+#include "formats/tsplib.h"
+#include "testutil.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "vk/perm_gpu.h"
+#include "vk/vk.h"
+
+/* As test_vk.c: the validation layer leaks under AddressSanitizer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define VALIDATION_DEFAULT "0"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VALIDATION_DEFAULT "0"
+#endif
+#endif
+#ifndef VALIDATION_DEFAULT
+#define VALIDATION_DEFAULT "1"
+#endif
+
+/* Test-only knobs of perm_gpu.c. */
+#define ENV_CUT "NEROX_PERM_GPU_TEST_CUT"
+#define ENV_BUDGET "NEROX_PERM_GPU_TEST_BUDGET"
+/* Longest a cancelled run may take after the callback asked to stop. */
+#define CANCEL_SLACK_S 0.2
+
+static char err[512];
+static char device[256];
+
+/* A TSPLIB instance with its matrix (the model the engine builds). */
+typedef struct inst {
+  tsp_instance *t;
+  int32_t *mat;
+  perm_model m;
+} inst;
+
+static int inst_load(inst *in, const char *name, int matrix)
+{
+  char path[1024];
+  memset(in, 0, sizeof *in);
+  snprintf(path, sizeof path, "%s/tsplib/%s.tsp", test_data_dir(), name);
+  if (tsplib_read_file(path, &in->t, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    return -1;
+  }
+  if (matrix || !in->t->coords) {
+    in->mat = malloc((size_t)in->t->n * (size_t)in->t->n * sizeof *in->mat);
+    if (!in->mat)
+      return -1;
+    tsplib_fill_matrix(in->t, in->mat);
+  }
+  in->m = (perm_model){ in->t->n, in->mat, in->t };
+  return 0;
+}
+
+static void inst_free(inst *in)
+{
+  free(in->mat);
+  tsplib_free(in->t);
+}
+
+static perm_params sweeps_params(uint64_t seed, int replicas, int64_t sweeps,
+                                 int threads)
+{
+  perm_params p = { 0 };
+  p.seed = seed;
+  p.replicas = replicas;
+  p.sweeps = sweeps;
+  p.threads = threads;
+  return p;
+}
+
+/* ---- the same result on both backends --------------------------------- */
+
+static void same_result(const char *name, const inst *in, perm_params p)
+{
+  perm_result rc, rg;
+  int ok_c = perm_solve_cpu(&in->m, &p, NULL, NULL, &rc, err, sizeof err);
+  if (ok_c)
+    fprintf(stderr, "%s cpu: %s\n", name, err);
+  int ok_g = perm_solve_gpu(&in->m, &p, NULL, NULL, &rg, device,
+                            sizeof device, err, sizeof err);
+  if (ok_g)
+    fprintf(stderr, "%s gpu: %s\n", name, err);
+  CHECK_EQ_INT(ok_c, 0);
+  CHECK_EQ_INT(ok_g, 0);
+  if (ok_c == 0 && ok_g == 0) {
+    int same = memcmp(rc.tour, rg.tour, (size_t)in->m.n * sizeof *rc.tour)
+               == 0;
+    printf("  %-10s seed %llu replicas %3d sweeps %5lld threads %d: "
+           "cpu %lld gpu %lld %s\n", name, (unsigned long long)p.seed,
+           rc.replicas, (long long)p.sweeps, p.threads,
+           (long long)rc.energy, (long long)rg.energy,
+           same ? "same tour" : "TOURS DIFFER");
+    CHECK(same);
+    CHECK_EQ_INT(rg.energy, rc.energy);
+    CHECK_EQ_INT(rg.sweeps, rc.sweeps);
+    CHECK_EQ_INT(rg.replicas, rc.replicas);
+    CHECK_EQ_INT(rg.proposals, rc.proposals);
+    CHECK_EQ_INT(rg.stop, PERM_STOP_SWEEPS);
+  }
+  free(rc.tour);
+  free(rg.tour);
+}
+
+static void test_parity(void)
+{
+  static const struct {
+    const char *name;
+    int matrix, replicas, threads;
+    uint64_t seed;
+    int64_t sweeps;
+  } runs[] = {
+    { "berlin52", 1, 1, 1, 1, 300 },      /* EUC_2D */
+    { "berlin52", 1, 13, 2, 2, 300 },
+    { "kroA100", 1, 40, 2, 3, 200 },
+    { "kroA100", 0, 3, 1, 4, 500 },       /* coordinates on the CPU */
+    { "ulysses22", 1, 8, 2, 5, 400 },     /* GEO */
+    { "gr96", 0, 9, 2, 6, 200 },
+    { "att48", 1, 13, 1, 7, 400 },        /* ATT */
+    { "att48", 0, 16, 2, 8, 300 },
+    { "gr24", 1, 3, 2, 9, 500 },          /* EXPLICIT */
+    { "bayg29", 1, 0, 2, 10, 400 },       /* default replicas */
+    { "pcb442", 1, 17, 2, 11, 30 },
+  };
+  for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+    inst in;
+    if (inst_load(&in, runs[i].name, runs[i].matrix) == 0)
+      same_result(runs[i].name, &in,
+                  sweeps_params(runs[i].seed, runs[i].replicas,
+                                runs[i].sweeps, runs[i].threads));
+    else
+      CHECK(0);
+    inst_free(&in);
+  }
+}
+
+/* Many exchange rounds (round_sweeps is 1 for n >= 2048 and 40 for
+ * berlin52): a long run on a small instance, where states travel the
+ * whole ladder. */
+static void test_long_run(void)
+{
+  inst in;
+  if (inst_load(&in, "berlin52", 1)) {
+    CHECK(0);
+    return;
+  }
+  same_result("berlin52", &in, sweeps_params(21, 24, 20000, 2));
+  inst_free(&in);
+}
+
+/* ---- a dispatch cut short ------------------------------------------- */
+
+static void expect_cut(const inst *in, const char *var, const char *value)
+{
+  perm_params p = sweeps_params(1, 13, 100, 2);
+  perm_result r;
+  setenv(var, value, 1);
+  CHECK_EQ_INT(perm_solve_gpu(&in->m, &p, NULL, NULL, &r, device,
+                              sizeof device, err, sizeof err), -1);
+  unsetenv(var);
+  CHECK_CONTAINS(err, "cut short");
+  CHECK(r.tour == NULL);
+  printf("  %s=%s: %s\n", var, value, err);
+}
+
+static void test_cut(const nvk_device_info *info)
+{
+  inst in;
+  if (inst_load(&in, "kroA100", 1)) {
+    CHECK(0);
+    return;
+  }
+  /* The shader ends its proposal loop at q = 777 as a driver's loop
+   * limit would, without planning to. */
+  expect_cut(&in, ENV_CUT, "777");
+  /* On llvmpipe, the real thing: without the budget one dispatch runs a
+   * whole round (2,100 proposals for kroA100, with 100 000 sweeps of
+   * reversals) and llvmpipe ends its loops after 65,535 iterations. */
+  if (strstr(info->name, "llvmpipe")) {
+    perm_params p = sweeps_params(1, 8, 4000, 2);
+    perm_result r;
+    setenv(ENV_BUDGET, "4000000000", 1);
+    int rc = perm_solve_gpu(&in.m, &p, NULL, NULL, &r, device,
+                            sizeof device, err, sizeof err);
+    unsetenv(ENV_BUDGET);
+    CHECK_EQ_INT(rc, -1);
+    CHECK_CONTAINS(err, "cut short");
+    printf("  llvmpipe without the loop budget: %s\n", err);
+    free(r.tour);
+  }
+  /* And the run is fine again without the knobs. */
+  same_result("kroA100", &in, sweeps_params(2, 13, 50, 2));
+  inst_free(&in);
+}
+
+/* ---- stopping rules --------------------------------------------------- */
+
+typedef struct cancel_state {
+  int calls;
+  double asked_at;
+  int64_t best;
+} cancel_state;
+
+static int cancel_after(void *ud, const perm_progress *pg)
+{
+  cancel_state *c = ud;
+  c->calls++;
+  c->best = pg->best_energy;
+  if (pg->elapsed_s < 0.1)
+    return 0;
+  c->asked_at = clock_mono_s();
+  return 1;
+}
+
+static void test_cancel(const inst *in)
+{
+  perm_params p = { 0 };
+  cancel_state c = { 0, 0, 0 };
+  perm_result r;
+  p.seed = 3;
+  p.time_limit = 30;
+  int rc = perm_solve_gpu(&in->m, &p, cancel_after, &c, &r, device,
+                          sizeof device, err, sizeof err);
+  double late = clock_mono_s() - c.asked_at;
+  CHECK_EQ_INT(rc, 0);
+  CHECK_EQ_INT(r.stop, PERM_STOP_CALLBACK);
+  CHECK(c.calls >= 2);
+  CHECK(late < CANCEL_SLACK_S);
+  CHECK(r.tour != NULL);
+  CHECK_EQ_INT(r.energy, c.best);
+  printf("  cancel: %d calls, stopped %.1f ms after the request, "
+         "best %lld after %lld sweeps\n", c.calls, late * 1e3,
+         (long long)r.energy, (long long)r.sweeps);
+  free(r.tour);
+}
+
+static void test_time_limit(const inst *in)
+{
+  perm_params p = { 0 };
+  perm_result r;
+  p.seed = 4;
+  p.time_limit = 0.3;
+  double t0 = clock_mono_s();
+  CHECK_EQ_INT(perm_solve_gpu(&in->m, &p, NULL, NULL, &r, device,
+                              sizeof device, err, sizeof err), 0);
+  double took = clock_mono_s() - t0;
+  CHECK_EQ_INT(r.stop, PERM_STOP_TIME);
+  CHECK(took >= 0.3 && took < 0.3 + CANCEL_SLACK_S + 0.5);
+  CHECK(r.sweeps > 0);
+  printf("  time limit 0.3 s: %.3f s, %lld sweeps, %.1f Mproposals/s\n",
+         took, (long long)r.sweeps, (double)r.proposals / r.elapsed_s / 1e6);
+  free(r.tour);
+}
+
+static void test_target(const inst *in)
+{
+  perm_params p = { 0 };
+  perm_result r;
+  p.seed = 5;
+  p.time_limit = 20;
+  p.has_target = 1;
+  p.target_energy = 7542;     /* berlin52's optimum */
+  CHECK_EQ_INT(perm_solve_gpu(&in->m, &p, NULL, NULL, &r, device,
+                              sizeof device, err, sizeof err), 0);
+  CHECK_EQ_INT(r.stop, PERM_STOP_TARGET);
+  CHECK_EQ_INT(r.energy, 7542);
+  printf("  target 7542: reached in %.3f s, %lld sweeps\n", r.elapsed_s,
+         (long long)r.sweeps);
+  free(r.tour);
+}
+
+static void test_refused(const nvk_device_info *info)
+{
+  perm_params p = sweeps_params(1, 4, 10, 1);
+  perm_result r;
+  /* A matrix past maxStorageBufferRange (lavapipe: 128 MiB): n = 6000
+   * cities on a line, never built as a matrix on the host. */
+  uint64_t limit_n = 1;
+  while ((limit_n + 1) * (limit_n + 1) * 4 <= info->max_storage_buffer_range)
+    limit_n++;
+  if (limit_n < PERM_MAX_N) {
+    tsp_instance t = { 0 };
+    int n = (int)limit_n + 1;
+    t.n = n;
+    t.metric = TSP_METRIC_EUC_2D;
+    t.dims = 2;
+    t.coords = calloc(2 * (size_t)n, sizeof *t.coords);
+    for (int i = 0; t.coords && i < n; i++)
+      t.coords[2 * i] = i;
+    perm_model m = { n, NULL, &t };
+    CHECK_EQ_INT(perm_solve_gpu(&m, &p, NULL, NULL, &r, device,
+                                sizeof device, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "maxStorageBufferRange");
+    printf("  n = %d: %s\n", n, err);
+    free(t.coords);
+  }
+  /* The CPU's own checks. */
+  p.sweeps = 0;
+  inst in;
+  if (inst_load(&in, "gr24", 1) == 0) {
+    CHECK_EQ_INT(perm_solve_gpu(&in.m, &p, NULL, NULL, &r, device,
+                                sizeof device, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "no stopping condition");
+  }
+  inst_free(&in);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static int run_device_tests(void)
+{
+  nvk_device_info info;
+  inst in;
+  if (nvk_device(&info, err, sizeof err) != 0) {
+    fprintf(stderr, "test_perm_gpu: %s\n", err);
+    fprintf(stderr, "test_perm_gpu: a Vulkan device is required "
+                    "(lavapipe: scripts/setup.sh); NEROX_SKIP_VULKAN=1 "
+                    "skips\n");
+    return -1;
+  }
+  printf("device %u: %s (%s)\n", info.index, info.name,
+         nvk_device_type_name(info.type));
+  test_parity();
+  test_long_run();
+  test_cut(&info);
+  CHECK(strcmp(device, info.name) == 0);
+  if (inst_load(&in, "berlin52", 1) == 0) {
+    test_cancel(&in);
+    test_time_limit(&in);
+    test_target(&in);
+  } else {
+    CHECK(0);
+  }
+  inst_free(&in);
+  test_refused(&info);
+  return 0;
+}
+
+int main(void)
+{
+  int validate;
+  log_init_from_env();
+  const char *skip = getenv("NEROX_SKIP_VULKAN");
+  if (skip && strcmp(skip, "1") == 0) {
+    printf("test_perm_gpu: NEROX_SKIP_VULKAN=1: device tests skipped\n");
+    return test_report("test_perm_gpu");
+  }
+  setenv("NEROX_VK_VALIDATION", VALIDATION_DEFAULT, 0);
+  validate = strcmp(getenv("NEROX_VK_VALIDATION"), "1") == 0;
+  CHECK(run_device_tests() == 0);
+
+  unsigned errors, warnings;
+  nvk_validation_counts(&errors, &warnings);
+  printf("validation %s: %u errors, %u warnings\n", validate ? "on" : "off",
+         errors, warnings);
+  CHECK_EQ_INT(errors, 0);
+  CHECK_EQ_INT(warnings, 0);
+  nvk_shutdown();
+  return test_report("test_perm_gpu");
+}
