@@ -1,4 +1,4 @@
-/* Benchmark of the CPU `perm` kernel on TSPLIB instances.
+/* Benchmark of the `perm` kernel (CPU or Vulkan) on TSPLIB instances.
  *
  * For each instance it runs several seeds under a time budget, stopping a
  * seed early when it reaches the best-known length, and prints one markdown
@@ -7,7 +7,11 @@
  *
  *   bench_perm [--time S] [--seeds N] [--threads T] [--replicas R]
  *              [--dist auto|matrix|coords] [--no-target] [--header]
- *              [--data DIR] [--random N [--metric TYPE]] INSTANCE...
+ *              [--solver cpu|gpu] [--data DIR] [--random N [--metric TYPE]]
+ *              INSTANCE...
+ *
+ * --solver gpu runs perm_solve_gpu on the device nvk picks (NEROX_DEVICE);
+ * its name goes to stderr.
  *
  * INSTANCE is a TSPLIB name looked up as DIR/tsplib/NAME.tsp (DIR defaults
  * to $NEROX_DATA_DIR or ../shared/data); --random N instead makes a random
@@ -20,6 +24,7 @@
 
 #include "anneal/perm.h"
 #include "formats/tsplib.h"
+#include "vk/perm_gpu.h"
 
 /* Most seeds per instance. */
 #define BENCH_MAX_SEEDS 100
@@ -33,6 +38,7 @@ typedef struct options {
   const char *data;
   const char *metric;
   int random_n;
+  int gpu;
 } options;
 
 typedef struct outcome {
@@ -118,7 +124,13 @@ static int run_seeds(const options *o, const perm_model *m, long long opt,
     perm_params p = { (uint64_t)s + 1, o->replicas, 0, o->time_s,
                       o->threads, o->target && opt > 0, opt };
     perm_result res;
-    if (perm_solve_cpu(m, &p, NULL, NULL, &res, err, sizeof err)) {
+    char dev[256];
+    int rc = o->gpu ? perm_solve_gpu(m, &p, NULL, NULL, &res, dev, sizeof dev,
+                                     err, sizeof err)
+                    : perm_solve_cpu(m, &p, NULL, NULL, &res, err, sizeof err);
+    if (o->gpu && s == 0)
+      fprintf(stderr, "  device: %s\n", dev);
+    if (rc) {
       fprintf(stderr, "%s\n", err);
       return -1;
     }
@@ -213,7 +225,8 @@ static const char *data_dir(void)
 
 static int parse(int argc, char **argv, options *o, int *first)
 {
-  *o = (options){ 1.0, 10, 0, 0, 1, 0, "auto", data_dir(), "EUC_2D", 0 };
+  *o = (options){ 1.0, 10, 0, 0, 1, 0, "auto", data_dir(), "EUC_2D", 0,
+                  0 };
   int i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -230,6 +243,8 @@ static int parse(int argc, char **argv, options *o, int *first)
     else if (strcmp(a, "--data") == 0) o->data = v;
     else if (strcmp(a, "--random") == 0) o->random_n = atoi(v);
     else if (strcmp(a, "--metric") == 0) o->metric = v;
+    else if (strcmp(a, "--solver") == 0 && strcmp(v, "cpu") == 0) o->gpu = 0;
+    else if (strcmp(a, "--solver") == 0 && strcmp(v, "gpu") == 0) o->gpu = 1;
     else return -1;
   }
   *first = i;
@@ -245,8 +260,8 @@ int main(int argc, char **argv)
   if (parse(argc, argv, &o, &first)) {
     fprintf(stderr, "usage: bench_perm [--time S] [--seeds N] [--threads T] "
             "[--replicas R] [--dist auto|matrix|coords] [--no-target] "
-            "[--header] [--data DIR] [--random N [--metric TYPE]] "
-            "INSTANCE...\n");
+            "[--header] [--solver cpu|gpu] [--data DIR] "
+            "[--random N [--metric TYPE]] INSTANCE...\n");
     return 2;
   }
   if (o.header) {

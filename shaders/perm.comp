@@ -33,11 +33,6 @@
 #define FLAG_INNER_CUT 1u   // an inner loop stopped before its count
 #define FLAG_OUTER_CUT 2u   // the proposal loop stopped before its plan
 
-// What the proposal leaves for the one inner loop.
-#define JOB_NONE 0
-#define JOB_REVERSE 1
-#define JOB_SHIFT 2
-
 layout(local_size_x = 8) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Dist { int dist[]; };
@@ -116,12 +111,17 @@ bool accept(int64_t delta, uint tq, uint thr_max, uint u)
   return delta <= int64_t(hi);
 }
 
-// The inner loop's job, set by a move: a reversal of cnt swaps from
-// positions (ri, rj) inwards, or a shift of cnt cities (forward from ps,
-// or backward ending at pd) followed by the segment seg0..seg2 of len
-// cities put at sp.
-int job;
-uint cnt;
+// llvmpipe runs both sides of every branch, masked, and each load or
+// store costs a loop over the lanes; so a proposal computes the addresses
+// of both move kinds and loads one shared set of words (17), and one loop
+// does the edit. The kind (proposal i % PERM_MOVE_PERIOD) is the same in
+// every invocation, so on a real GPU nothing diverges there either.
+
+// The edit a proposal leaves for the loop: `rev`: cnt swaps of positions
+// (ri, rj) inwards; else cnt shifted cities (forward from ps, or backward
+// ending at pd), then the segment seg0..seg2 of slen cities put at sp.
+bool rev;
+uint cnt, steps;
 int ri, rj;
 bool fwd;
 int ps, pd, slen, sp;
@@ -137,118 +137,112 @@ void plan_reverse(int i, int j)
     i = ni;
     len = n - len;
   }
-  job = JOB_REVERSE;
+  rev = true;
   cnt = uint(len / 2);
+  steps = cnt;
   ri = i;
   rj = j;
 }
 
-int64_t two_opt(uint u, int a, int b, int64_t dab, int side, uvec4 sc)
-{
-  int pa = P(a), pb = P(b), step = side != 0 ? n - 1 : 1;
-  int ia = wrap(pa + step);
-  int na = T(ia), nb = T(wrap(pb + step));
-  if (na == b || nb == a)
-    return 0;
-  int64_t delta = dab + d(na, nb) - d(a, na) - d(b, nb);
-  if (!accept(delta, sc.y, sc.z, u) || too_long(unwrap(pb - ia) + 1, n))
-    return 0;
-  plan_reverse(side != 0 ? pb : ia, side != 0 ? ia : pb);
-  return delta;
-}
-
-// perm.c move_segment(), as a plan for the inner loop.
-void plan_shift(int s, int len, int c, int dd)
-{
-  int xlen = unwrap(P(c) - wrap(s + len)) + 1;
-  int ylen = n - len - xlen;
-  job = JOB_SHIFT;
-  ps = s;
-  slen = len;
-  fwd = xlen <= ylen;
-  if (fwd) {
-    cnt = uint(xlen);
-    sp = wrap(s + xlen);
-  } else {
-    pd = P(dd);
-    cnt = uint(ylen);
-    sp = pd;
-  }
-}
-
-int64_t or_opt(uint u, int a, int b, int64_t dab, int side, int end,
-               int len, uvec4 sc)
-{
-  int pb = P(b);
-  int s = end != 0 ? unwrap(P(a) - len + 1) : P(a);
-  if (n < len + 2 || unwrap(pb - s) < len)
-    return 0;
-  int o = T(wrap(pb + (side != 0 ? n - 1 : 1)));
-  if (unwrap(P(o) - s) < len)
-    return 0;
-  int c = side != 0 ? o : b;
-  int dd = side != 0 ? b : o;
-  int s1 = T(s);
-  int sl = T(wrap(s + len - 1));
-  int p = T(unwrap(s - 1));
-  int q = T(wrap(s + len));
-  int far = a == s1 ? sl : s1;
-  int first = side != 0 ? far : a;
-  int64_t delta = d(p, q) - d(p, s1) - d(sl, q) - d(c, dd) + dab
-                  + d(o, far);
-  if (!accept(delta, sc.y, sc.z, u)
-      || too_long(unwrap(P(c) - wrap(s + len)) + 1, n - len))
-    return 0;
-  bool same = first == s1;
-  seg0 = T(same ? s : wrap(s + len - 1));
-  seg1 = len > 1 ? T(same ? wrap(s + 1) : wrap(s + len - 2)) : 0;
-  seg2 = len > 2 ? T(same ? wrap(s + 2) : s) : 0;
-  plan_shift(s, len, c, dd);
-  return delta;
-}
-
-// perm.c propose(): the move of proposal i from its draws h and u.
+// perm.c propose(), two_opt() and or_opt(), merged as described above.
+// Returns the change of length (0 when rejected).
 int64_t propose(uint i, uint h, uint u, uvec4 sc)
 {
   uint a = rng_mulhi(h, pc.n);
   uint f = rng_mullo(h, pc.n);
   uint j = rng_mulhi(f, pc.k);
   ivec2 e = nbx[a * pc.k + j];
+  int b = e.x;
   uint kind = i % PERM_MOVE_PERIOD;
   f = rng_mullo(f, pc.k);
   int side = int(f >> 31);
   int end = int(f >> 30) & 1;
-  if (kind < PERM_OR_MOVES)
-    return or_opt(u, int(a), e.x, int64_t(e.y), side, end,
-                  1 + int(kind % OR_MAX_LEN), sc);
-  return two_opt(u, int(a), e.x, int64_t(e.y), side, sc);
+  bool orm = kind < PERM_OR_MOVES;
+  int len = 1 + int(kind % OR_MAX_LEN);
+  int pa = P(int(a)), pb = P(b);
+  int step = side != 0 ? n - 1 : 1;
+  // 2-opt: na follows a, nb follows b (side 0; precede for side 1).
+  int ia = wrap(pa + step);
+  // Or-opt: the segment s..s+len-1 holds a at one end; o neighbours b.
+  int s = end != 0 ? unwrap(pa - len + 1) : pa;
+  int v1 = T(orm ? wrap(pb + step) : ia);       // o, or na
+  int v2 = T(orm ? s : wrap(pb + step));        // s1, or nb
+  int sl = T(wrap(s + len - 1));
+  int p = T(unwrap(s - 1));
+  int q = T(wrap(s + len));
+  int mid = T(wrap(s + 1));
+  int po = P(v1);                                // pos[o]
+  int s1 = v2, o = v1;
+  int c = side != 0 ? o : b;
+  int dd = side != 0 ? b : o;
+  int pc_ = side != 0 ? po : pb;                 // pos[c]
+  int pdd = side != 0 ? pb : po;                 // pos[dd]
+  int far = int(a) == s1 ? sl : s1;
+  int first = side != 0 ? far : int(a);
+  bool ok = orm ? !(n < len + 2 || unwrap(pb - s) < len
+                    || unwrap(po - s) < len)
+                : !(v1 == b || v2 == int(a));
+  int64_t x1 = orm ? d(p, q) : d(v1, v2);
+  int64_t x2 = orm ? d(p, s1) : d(int(a), v1);
+  int64_t x3 = orm ? d(sl, q) : d(b, v2);
+  int64_t x4 = d(c, dd);
+  int64_t x5 = d(o, far);
+  int64_t dab = int64_t(e.y);
+  int64_t delta = orm ? x1 - x2 - x3 - x4 + dab + x5 : dab + x1 - x2 - x3;
+  int xlen = unwrap(pc_ - wrap(s + len)) + 1;
+  ok = ok && accept(delta, sc.y, sc.z, u)
+       && !(orm ? too_long(xlen, n - len)
+                : too_long(unwrap(pb - ia) + 1, n));
+  if (!ok)
+    return 0;
+  if (!orm) {
+    plan_reverse(side != 0 ? pb : ia, side != 0 ? ia : pb);
+    return delta;
+  }
+  // perm.c move_segment(): shift the shorter stretch, then the segment.
+  bool same = first == s1;
+  seg0 = same ? s1 : sl;
+  seg1 = len == 2 ? (same ? sl : s1) : mid;
+  seg2 = same ? sl : s1;
+  int ylen = n - len - xlen;
+  rev = false;
+  ps = s;
+  slen = len;
+  fwd = xlen <= ylen;
+  pd = pdd;
+  cnt = uint(fwd ? xlen : ylen);
+  sp = fwd ? wrap(s + xlen) : pdd;
+  steps = cnt + uint(len);
+  return delta;
 }
 
-// The one inner loop: a reversal or a shift, whichever was planned.
-// Returns the iterations it ran.
-uint run_job()
+// The one inner loop: a reversal, or a shift and the segment. Returns
+// the iterations it ran.
+uint run_edit()
 {
   uint t = 0;
-  for (; t < cnt; t++) {
-    if (job == JOB_REVERSE) {
-      int ci = T(ri), cj = T(rj);
-      put(ri, cj);
-      put(rj, ci);
+  for (; t < steps; t++) {
+    int x, y, v;
+    if (rev) {
+      x = ri;
+      y = rj;
+    } else if (t < cnt) {
+      int kk = int(cnt - 1u - t);
+      y = fwd ? wrap(ps + int(t)) : wrap(wrap(pd + slen) + kk);
+      x = fwd ? wrap(ps + slen + int(t)) : wrap(pd + kk);
+    } else {
+      y = wrap(sp + int(t - cnt));
+      x = y;
+    }
+    int cx = T(x), cy = T(y);
+    uint k = t - cnt;
+    v = rev || t < cnt ? cx : k == 0u ? seg0 : k == 1u ? seg1 : seg2;
+    put(y, v);
+    if (rev) {
+      put(x, cy);
       ri = wrap(ri + 1);
       rj = unwrap(rj - 1);
-    } else if (fwd) {
-      put(wrap(ps + int(t)), T(wrap(ps + slen + int(t))));
-    } else {
-      int kk = int(cnt - 1u - t);
-      put(wrap(wrap(pd + slen) + kk), T(wrap(pd + kk)));
     }
-  }
-  if (job == JOB_SHIFT) {
-    put(sp, seg0);
-    if (slen > 1)
-      put(wrap(sp + 1), seg1);
-    if (slen > 2)
-      put(wrap(sp + 2), seg2);
   }
   return t;
 }
@@ -266,8 +260,8 @@ void main()
   uint used = 0u;
   // The most iterations one proposal can take: itself and a loop of at
   // most min(n / 2, PERM_MAX_SPAN) (perm.c: too_long bounds the shorter
-  // side), counted as at least 1 even when no invocation enters it.
-  uint worst = 2u + min(pc.n / 2u, uint(PERM_MAX_SPAN));
+  // side) plus the segment, counted as 1 even when no invocation enters.
+  uint worst = 2u + min(pc.n / 2u, uint(PERM_MAX_SPAN)) + OR_MAX_LEN;
   uint i = q % pc.n;
   uint64_t w = packUint2x32(uvec2(pc.sweep_lo, pc.sweep_hi))
                + uint64_t(q / pc.n);
@@ -281,13 +275,14 @@ void main()
     }
     if (pc.cut != 0u && q == pc.cut)
       break;
-    job = JOB_NONE;
+    rev = false;
     cnt = 0u;
+    steps = 0u;
     e += propose(i, rng_draw(sk, i, 0u), rng_draw(sk, i, 1u), sc);
-    uint ran = run_job();
-    if (ran != cnt)
+    uint ran = run_edit();
+    if (ran != steps)
       flags |= FLAG_INNER_CUT;
-    used += 1u + max(1u, subgroupMax(cnt));
+    used += 1u + max(1u, subgroupMax(steps));
     i++;
     if (i == pc.n) {
       i = 0u;
