@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anneal/anneal.h"
 #include "formats/tsplib.h"
 
 /* Smallest and largest number of cities the kernel accepts. */
@@ -40,47 +41,16 @@ typedef struct perm_model {
   const tsp_instance *instance;
 } perm_model;
 
-typedef struct perm_params {
-  uint64_t seed;
-  int replicas;       /* temperatures in the ladder; 0 = default */
-  int64_t sweeps;     /* sweeps per replica; 0 = until time/cancel */
-  double time_limit;  /* seconds; 0 = none (then sweeps must be set) */
-  int threads;        /* 0 = all cores */
-  int has_target;
-  int64_t target_energy; /* stop as soon as best <= target */
-} perm_params;
-
-typedef struct perm_progress {
-  int64_t sweep;        /* sweeps completed per replica */
-  int64_t best_energy;  /* best tour length seen so far */
-  int64_t energy;       /* current length of the coldest replica */
-  double elapsed_s;
-  int replicas;
-  uint64_t proposals;   /* moves proposed so far, all replicas */
-  const int32_t *best_tour; /* valid during the callback only */
-} perm_progress;
-
-/* Called between sweep batches (about every 10 ms, always from the thread
- * that called perm_solve_cpu).
- * Return nonzero to stop the run at this sweep boundary. */
-typedef int (*perm_progress_fn)(void *ud, const perm_progress *p);
-
-typedef enum perm_stop {
-  PERM_STOP_SWEEPS = 0,  /* ran the requested sweeps */
-  PERM_STOP_TIME,        /* time limit reached */
-  PERM_STOP_TARGET,      /* best <= target_energy */
-  PERM_STOP_CALLBACK     /* the progress callback asked to stop */
-} perm_stop;
-
-typedef struct perm_result {
-  int32_t *tour;        /* best tour, n entries, malloc'd; caller frees */
-  int64_t energy;       /* its length, recomputed from the tour */
-  int64_t sweeps;       /* sweeps completed per replica */
-  int replicas;
-  uint64_t proposals;
-  double elapsed_s;
-  perm_stop stop;
-} perm_result;
+/* The shared types under the names the perm kernel was written with. */
+typedef anneal_params perm_params;
+typedef anneal_progress perm_progress;
+typedef anneal_progress_fn perm_progress_fn;
+typedef anneal_stop perm_stop;
+typedef anneal_result perm_result;
+#define PERM_STOP_SWEEPS ANNEAL_STOP_SWEEPS
+#define PERM_STOP_TIME ANNEAL_STOP_TIME
+#define PERM_STOP_TARGET ANNEAL_STOP_TARGET
+#define PERM_STOP_CALLBACK ANNEAL_STOP_CALLBACK
 
 /* Run the kernel on the CPU. Returns 0 with *res filled, or -1 with err. */
 int perm_solve_cpu(const perm_model *m, const perm_params *p,
