@@ -38,6 +38,7 @@ struct job {
   const char *stop;
   char *error;
   const char *solver;          /* the backend that ran it: cpu or gpu */
+  const char *solver_reason;   /* why, when the job asked for auto */
   char device[ENGINE_DEVICE_MAX];
 };
 
@@ -278,8 +279,7 @@ int job_get_result(job *j, job_result *r)
       .run_s = j->finished_at - j->started_at,
       .solver = j->solver ? j->solver : "none",
       .device = j->device[0] ? j->device : "none",
-      .solver_reason = j->params.solver == JOB_SOLVER_AUTO && j->solver
-                         ? engine_auto_reason() : NULL,
+      .solver_reason = j->solver_reason,
       .stop = j->stop ? j->stop : "", .error = j->error,
     };
   }
@@ -345,8 +345,18 @@ static int job_solve(job *j, const perm_params *pp, perm_result *res,
                      char *err, size_t errlen)
 {
   job_solver solver = j->params.solver;
-  if (solver == JOB_SOLVER_AUTO)
+  if (model_get_kind(j->model) == MODEL_BINARY) {
+    j->solver = "cpu";
+    if (solver == JOB_SOLVER_AUTO)
+      j->solver_reason = "cpu: the binary kernel runs on the cpu only";
+    snprintf(j->device, sizeof j->device, "%s", engine_cpu_device());
+    return binary_solve_cpu(model_binary(j->model), pp, job_on_progress, j,
+                            res, err, errlen);
+  }
+  if (solver == JOB_SOLVER_AUTO) {
     solver = engine_auto_solver();
+    j->solver_reason = engine_auto_reason();
+  }
   if (solver == JOB_SOLVER_GPU) {
     j->solver = "gpu";
     char name[ENGINE_DEVICE_MAX - 8] = "";
@@ -498,6 +508,11 @@ static job *job_create(nx_model *m, const job_params *p, char *err,
 int engine_submit(nx_model *m, const job_params *p, job **out,
                   char *err, size_t errlen)
 {
+  if (p->solver == JOB_SOLVER_GPU && model_get_kind(m) == MODEL_BINARY) {
+    snprintf(err, errlen, "solver: the binary kernel has no Vulkan "
+             "backend yet (use 'cpu' or 'auto')");
+    return -1;
+  }
   job *j = job_create(m, p, err, errlen);
   if (!j)
     return -1;

@@ -11,11 +11,15 @@
 
 struct nx_model {
   atomic_int refs;
+  model_kind kind;
   char name[128];
   char hash[17];
   int32_t *matrix;          /* owned; NULL for large coordinate models */
   tsp_instance *instance;   /* owned; NULL for matrix models */
   perm_model perm;
+  binary_model bin;         /* binary models: arrays owned below */
+  int64_t *h, *row_start;
+  int32_t *col, *val;
 };
 
 /* FNV-1a, 64 bits, over the canonical model bytes. */
@@ -172,6 +176,155 @@ nx_model *model_from_coords(int n, const double *xy, double scale,
   return m;
 }
 
+/* ---- binary models ------------------------------------------------ */
+
+static int model_cmp_col(const void *a, const void *b)
+{
+  const int32_t *x = a, *y = b;
+  return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* Sort row i by column (with its values) and refuse a repeated pair. */
+static int model_sort_row(nx_model *m, int i, int32_t *pairs, char *err,
+                          size_t errlen)
+{
+  int64_t lo = m->row_start[i], len = m->row_start[i + 1] - lo;
+  for (int64_t k = 0; k < len; k++) {
+    pairs[2 * k] = m->col[lo + k];
+    pairs[2 * k + 1] = m->val[lo + k];
+  }
+  qsort(pairs, (size_t)len, 2 * sizeof(int32_t), model_cmp_col);
+  for (int64_t k = 0; k < len; k++) {
+    if (k > 0 && pairs[2 * k] == pairs[2 * k - 2]) {
+      snprintf(err, errlen, "couplings: the pair (%d, %d) is listed twice",
+               i, pairs[2 * k]);
+      return -1;
+    }
+    m->col[lo + k] = pairs[2 * k];
+    m->val[lo + k] = pairs[2 * k + 1];
+  }
+  return 0;
+}
+
+/* Fill the CSR arrays from the coupling list, both directions. */
+static int model_fill_csr(nx_model *m, int64_t cnt, const int32_t *ei,
+                          const int32_t *ej, const int32_t *w, char *err,
+                          size_t errlen)
+{
+  int n = m->bin.n;
+  int64_t *next = calloc((size_t)n, sizeof *next);
+  int64_t maxdeg = 0;
+  if (!next) {
+    snprintf(err, errlen, "out of memory for %lld couplings",
+             (long long)cnt);
+    return -1;
+  }
+  for (int64_t k = 0; k < cnt; k++) {
+    m->row_start[ei[k] + 1]++;
+    m->row_start[ej[k] + 1]++;
+  }
+  for (int i = 0; i < n; i++) {
+    int64_t deg = m->row_start[i + 1];
+    maxdeg = deg > maxdeg ? deg : maxdeg;
+    m->row_start[i + 1] += m->row_start[i];
+    next[i] = m->row_start[i];
+  }
+  for (int64_t k = 0; k < cnt; k++) {
+    int64_t a = next[ei[k]]++, b = next[ej[k]]++;
+    m->col[a] = ej[k];
+    m->val[a] = w[k];
+    m->col[b] = ei[k];
+    m->val[b] = w[k];
+  }
+  free(next);
+  int32_t *pairs = malloc((size_t)(maxdeg > 0 ? maxdeg : 1) * 2 *
+                          sizeof(int32_t));
+  int rc = pairs ? 0 : -1;
+  if (!pairs)
+    snprintf(err, errlen, "out of memory sorting couplings");
+  for (int i = 0; rc == 0 && i < n; i++)
+    rc = model_sort_row(m, i, pairs, err, errlen);
+  free(pairs);
+  return rc;
+}
+
+/* Check the coupling list's ids before anything is allocated for it. */
+static int model_check_pairs(int n, int64_t cnt, const int32_t *ei,
+                             const int32_t *ej, char *err, size_t errlen)
+{
+  for (int64_t k = 0; k < cnt; k++) {
+    if (ei[k] < 0 || ei[k] >= n || ej[k] < 0 || ej[k] >= n) {
+      snprintf(err, errlen, "couplings[%lld]: variable out of range "
+               "0..%d", (long long)k + 1, n - 1);
+      return -1;
+    }
+    if (ei[k] == ej[k]) {
+      snprintf(err, errlen, "couplings[%lld]: (%d, %d) couples a variable "
+               "with itself; that is a linear term", (long long)k + 1,
+               ei[k], ej[k]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void model_hash_binary(nx_model *m)
+{
+  const binary_model *b = &m->bin;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  int32_t n = b->n;
+  int64_t nnz = b->row_start[n];
+  h = model_fnv(h, "binary", 6);
+  h = model_fnv(h, &n, sizeof n);
+  h = model_fnv(h, &b->offset, sizeof b->offset);
+  h = model_fnv(h, b->h, (size_t)n * sizeof *b->h);
+  h = model_fnv(h, b->row_start, ((size_t)n + 1) * sizeof *b->row_start);
+  h = model_fnv(h, b->col, (size_t)nnz * sizeof *b->col);
+  h = model_fnv(h, b->val, (size_t)nnz * sizeof *b->val);
+  snprintf(m->hash, sizeof m->hash, "%016llx", (unsigned long long)h);
+}
+
+nx_model *model_from_couplings(int n, const int64_t *h, int64_t cnt,
+                               const int32_t *ei, const int32_t *ej,
+                               const int32_t *w, int64_t offset,
+                               char *err, size_t errlen)
+{
+  if (n < 1 || n > BINARY_MAX_N || cnt < 0 ||
+      cnt > (int64_t)n * (n - 1) / 2) {
+    snprintf(err, errlen, "a model needs 1 to %d variables and at most "
+             "n(n-1)/2 couplings, got n = %d and %lld", BINARY_MAX_N, n,
+             (long long)cnt);
+    return NULL;
+  }
+  if (model_check_pairs(n, cnt, ei, ej, err, errlen) != 0)
+    return NULL;
+  nx_model *m = model_alloc(err, errlen);
+  if (!m)
+    return NULL;
+  m->kind = MODEL_BINARY;
+  m->h = malloc((size_t)n * sizeof *m->h);
+  m->row_start = calloc((size_t)n + 1, sizeof *m->row_start);
+  m->col = malloc((size_t)(cnt > 0 ? 2 * cnt : 1) * sizeof *m->col);
+  m->val = malloc((size_t)(cnt > 0 ? 2 * cnt : 1) * sizeof *m->val);
+  m->bin = (binary_model){ .n = n, .h = m->h, .row_start = m->row_start,
+                           .col = m->col, .val = m->val, .offset = offset };
+  if (!m->h || !m->row_start || !m->col || !m->val) {
+    snprintf(err, errlen, "out of memory for a model of %d variables", n);
+    model_release(m);
+    return NULL;
+  }
+  memcpy(m->h, h, (size_t)n * sizeof *m->h);
+  if (model_fill_csr(m, cnt, ei, ej, w, err, errlen) != 0 ||
+      binary_check_model(&m->bin, err, errlen) != 0) {
+    model_release(m);
+    return NULL;
+  }
+  model_hash_binary(m);
+  return m;
+}
+
+/* ---- common ---------------------------------------------------------- */
+
 void model_retain(nx_model *m)
 {
   atomic_fetch_add(&m->refs, 1);
@@ -183,10 +336,26 @@ void model_release(nx_model *m)
     return;
   free(m->matrix);
   tsplib_free(m->instance);
+  free(m->h);
+  free(m->row_start);
+  free(m->col);
+  free(m->val);
   free(m);
 }
 
-int model_n(const nx_model *m) { return m->perm.n; }
+int model_n(const nx_model *m)
+{
+  return m->kind == MODEL_BINARY ? m->bin.n : m->perm.n;
+}
+
+model_kind model_get_kind(const nx_model *m) { return m->kind; }
+
+const char *model_kind_name(const nx_model *m)
+{
+  return m->kind == MODEL_BINARY ? "binary" : "perm";
+}
+
+const binary_model *model_binary(const nx_model *m) { return &m->bin; }
 const char *model_name(const nx_model *m) { return m->name; }
 const char *model_hash(const nx_model *m) { return m->hash; }
 const perm_model *model_perm(const nx_model *m) { return &m->perm; }

@@ -1,5 +1,6 @@
-/* A problem model as the engine runs it: today the `perm` kernel's model
- * (a TSP distance matrix or coordinates). Models are immutable once built
+/* A problem model as the engine runs it: the `perm` kernel's (a TSP
+ * distance matrix or coordinates) or the `binary` kernel's (a QUBO with
+ * integer terms, couplings in CSR form). Models are immutable once built
  * and reference-counted, since a job keeps its model while the script that
  * made it may drop it. */
 #ifndef NEROX_MODEL_H
@@ -8,10 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anneal/binary.h"
 #include "anneal/perm.h"
 #include "formats/tsplib.h"
 
 typedef struct nx_model nx_model;
+
+typedef enum model_kind {
+  MODEL_PERM = 0,   /* permutations: the perm kernel */
+  MODEL_BINARY      /* 0/1 assignments: the binary kernel */
+} model_kind;
 
 /* Read a TSPLIB file into a model. NULL with err filled on failure. */
 nx_model *model_from_tsplib(const char *path, char *err, size_t errlen);
@@ -22,13 +29,24 @@ nx_model *model_from_matrix(int n, int32_t *matrix, char *err,
 nx_model *model_from_coords(int n, const double *xy, double scale,
                             char *err, size_t errlen);
 
+/* A QUBO over n variables: n linear terms h and m couplings (ei[k],
+ * ej[k], w[k]) with ei != ej, each pair listed once (either order). The
+ * arrays are copied. NULL with err (naming the coupling) on failure. */
+nx_model *model_from_couplings(int n, const int64_t *h, int64_t m,
+                               const int32_t *ei, const int32_t *ej,
+                               const int32_t *w, int64_t offset,
+                               char *err, size_t errlen);
+
 void model_retain(nx_model *m);
 void model_release(nx_model *m);
 
 int model_n(const nx_model *m);
 const char *model_name(const nx_model *m);   /* "" when unnamed */
 const char *model_hash(const nx_model *m);   /* 16 hex digits */
-const perm_model *model_perm(const nx_model *m);
+model_kind model_get_kind(const nx_model *m);
+const char *model_kind_name(const nx_model *m);  /* "perm", "binary" */
+const perm_model *model_perm(const nx_model *m);     /* perm models */
+const binary_model *model_binary(const nx_model *m); /* binary models */
 int32_t model_dist(const nx_model *m, int i, int j);
 
 #endif

@@ -10,10 +10,10 @@
 
 #include "engine/engine.h"
 #include "formats/tsplib.h"
+#include "lua/core.h"
 #include "lua/host.h"
 #include "util/clock.h"
 
-#define CORE_MODEL "nerox.model"
 #define CORE_JOB "nerox.job"
 /* Largest coordinate scale accepted by perm_model{coords=...}. */
 #define CORE_MAX_SCALE 1e9
@@ -23,7 +23,7 @@
 
 /* ---- models --------------------------------------------------------- */
 
-static void core_push_model(lua_State *L, nx_model *m)
+void core_push_model(lua_State *L, nx_model *m)
 {
   nx_model **ud = lua_newuserdatauv(L, sizeof *ud, 0);
   *ud = m;
@@ -32,12 +32,21 @@ static void core_push_model(lua_State *L, nx_model *m)
 
 /* A model still open: a finalizer that runs after the model's own (at
  * exit, or a script calling __gc) finds it closed, not freed memory. */
-static nx_model *core_check_model(lua_State *L, int idx)
+nx_model *core_check_model(lua_State *L, int idx)
 {
   nx_model **ud = luaL_checkudata(L, idx, CORE_MODEL);
   if (!*ud)
     luaL_argerror(L, idx, "the model is closed");
   return *ud;
+}
+
+/* A model of the perm kernel (TSP), for the methods only it has. */
+static nx_model *core_check_perm(lua_State *L, int idx)
+{
+  nx_model *m = core_check_model(L, idx);
+  if (model_get_kind(m) != MODEL_PERM)
+    luaL_argerror(L, idx, "a tour model is needed");
+  return m;
 }
 
 static int core_tsplib_load(lua_State *L)
@@ -205,7 +214,7 @@ static int core_model_hash(lua_State *L)
 
 static int core_model_dist(lua_State *L)
 {
-  nx_model *m = core_check_model(L, 1);
+  nx_model *m = core_check_perm(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3);
   luaL_argcheck(L, i >= 0 && i < model_n(m), 2, "city out of range");
   luaL_argcheck(L, j >= 0 && j < model_n(m), 3, "city out of range");
@@ -216,7 +225,7 @@ static int core_model_dist(lua_State *L)
 /* model:tour_length(tour): the tour must be a permutation of 0..n-1. */
 static int core_model_tour_length(lua_State *L)
 {
-  nx_model *m = core_check_model(L, 1);
+  nx_model *m = core_check_perm(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   int n = model_n(m);
   luaL_argcheck(L, lua_rawlen(L, 2) == (size_t)n, 2,
@@ -461,7 +470,8 @@ static int core_job_result(lua_State *L)
       lua_pushinteger(L, r.tour[i]);
       lua_rawseti(L, -2, i + 1);
     }
-    lua_setfield(L, -2, "tour");
+    lua_setfield(L, -2, model_get_kind(job_model(j)) == MODEL_BINARY
+                          ? "x" : "tour");
   }
   core_set_int(L, "sweeps", r.sweeps);
   core_set_int(L, "replicas", r.replicas);
@@ -536,8 +546,16 @@ static int core_isatty(lua_State *L)
   return 1;
 }
 
+static int core_model_kind(lua_State *L)
+{
+  lua_pushstring(L, model_kind_name(core_check_model(L, 1)));
+  return 1;
+}
+
 static const luaL_Reg core_model_methods[] = {
   { "n", core_model_n },
+  { "kind", core_model_kind },
+  { "energy", core_model_energy },
   { "name", core_model_name },
   { "hash", core_model_hash },
   { "dist", core_model_dist },
@@ -561,6 +579,9 @@ static const luaL_Reg core_functions[] = {
   { "tsplib_load", core_tsplib_load },
   { "tsplib_read_tour", core_tsplib_read_tour },
   { "perm_model", core_perm_model },
+  { "binary_model", core_binary_model },
+  { "read_rudy", core_read_rudy },
+  { "read_bqp", core_read_bqp },
   { "submit", core_submit },
   { "plugin_dirs", core_plugin_dirs },
   { "clock", core_clock },

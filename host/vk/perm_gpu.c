@@ -294,6 +294,7 @@ static void pg_teardown(pg_run *r)
 
 /* ---- serial phases, as perm.c --------------------------------------- */
 
+static long g_disp, g_rounds;
 static uint64_t pg_proposals(const pg_run *r)
 {
   return (uint64_t)r->sweeps_done * (uint64_t)r->n * (uint64_t)r->rep;
@@ -440,6 +441,7 @@ static int pg_round(pg_run *r, char *err, size_t errlen)
                      errlen))
       goto done;
     used += r->batch;
+    g_disp += r->batch;
     open = pg_check_ctl(r, total, before, err, errlen);
     if (open < 0)
       goto done;
@@ -465,6 +467,7 @@ static int pg_anneal(pg_run *r, char *err, size_t errlen)
     if (rc > 0)
       return 0;
     r->sweeps_done += r->round_len;
+    g_rounds++;
     pg_exchange(r);
     r->round++;
     if (pg_track_best(r, err, errlen))
@@ -571,7 +574,9 @@ int perm_solve_gpu(const perm_model *m, const perm_params *p,
   r.budget = pg_env_u32(PG_ENV_BUDGET, PG_LOOP_BUDGET);
   r.cut = pg_env_u32(PG_ENV_CUT, 0);
   r.batch = 1;
+  g_disp = g_rounds = 0;
   rc = pg_solve(&r, res, device, devlen, err, errlen);
+  if (getenv("PGSTAT")) fprintf(stderr, "STAT rounds %ld disp %ld n %d rep %d\n", g_rounds, g_disp, r.n, r.rep);
   pg_teardown(&r);
   return rc;
 }

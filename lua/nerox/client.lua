@@ -100,17 +100,38 @@ function Optimize:submit(submission)
   }
 end
 
--- Submit a travelling salesman problem (problem_type "tsp").
-function Optimize:tsp(payload)
-  check_self(self, "tsp")
+-- Submit `payload` as problem type `name` (what optimize:tsp{...} and
+-- the other shortcuts do).
+local function submit_as(self, name, payload)
+  check_self(self, name)
   check.table(payload, "payload")
-  if payload.problem_type ~= nil and payload.problem_type ~= "tsp" then
-    check.fail("problem_type", "optimize:tsp submits \"tsp\", got %s",
-               check.describe(payload.problem_type))
+  if payload.problem_type ~= nil and payload.problem_type ~= name then
+    check.fail("problem_type", "optimize:%s submits \"%s\", got %s", name,
+               name, check.describe(payload.problem_type))
   end
-  local submission = { problem_type = "tsp" }
+  local submission = { problem_type = name }
   for k, v in pairs(payload) do submission[k] = v end
   return self:submit(submission)
+end
+
+-- Submit a travelling salesman problem (problem_type "tsp").
+function Optimize:tsp(payload)
+  return submit_as(self, "tsp", payload)
+end
+
+-- Submit a QUBO (problem_type "qubo"): Q, matrix or bqp; see docs/sdk.md.
+function Optimize:qubo(payload)
+  return submit_as(self, "qubo", payload)
+end
+
+-- Submit an Ising model (problem_type "ising"): h and J.
+function Optimize:ising(payload)
+  return submit_as(self, "ising", payload)
+end
+
+-- Submit a Max-Cut problem (problem_type "maxcut"): edges or rudy.
+function Optimize:maxcut(payload)
+  return submit_as(self, "maxcut", payload)
 end
 
 -- nerox.Client(opts): the local engine. A remote client (NEROX_API_URL or

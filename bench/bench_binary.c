@@ -1,0 +1,379 @@
+/* Benchmark of the CPU `binary` kernel on G-set Max-Cut graphs and
+ * OR-Library bqp QUBO instances.
+ *
+ * For each instance it runs several seeds under a time budget, stopping a
+ * seed early when it reaches the target (the best known unless --target
+ * says otherwise), and prints one markdown row: values reached (cut
+ * weight, or the bqp objective to maximise) best / median / worst, how
+ * many seeds hit the target, the median time to hit it, and attempted
+ * flips per second.
+ *
+ *   bench_binary [--time S] [--seeds N] [--threads T] [--replicas R]
+ *                [--layout auto|sparse|dense|wide|dense-wide]
+ *                [--target V] [--no-target]
+ *                [--header] [--data DIR] INSTANCE...
+ *
+ * INSTANCE is a G-set name (DIR/gset/NAME), bqpN.k, the k-th instance
+ * of DIR/bqp/bqpN.txt, or randN.P: a random QUBO on N variables whose
+ * pairs are coupled with probability P percent, coefficients in
+ * -100..100 (no best known; for the dense/sparse threshold). DIR defaults to $NEROX_DATA_DIR or ../shared/data.
+ * The files are read by a small parser of its own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anneal/binary.h"
+#include "anneal/binary_internal.h"
+#include "anneal/rng.h"
+
+/* Most seeds per instance. */
+#define BENCH_MAX_SEEDS 100
+
+typedef struct options {
+  double time_s;
+  int seeds, threads, replicas, layout, header, no_target;
+  long long target;
+  int has_target;
+  const char *data;
+} options;
+
+/* A model with its own storage, built from (i, j, w) pairs. */
+typedef struct qubo {
+  binary_model m;
+  int64_t *h, *rs;
+  int32_t *col, *val;
+} qubo;
+
+static void qubo_free(qubo *q)
+{
+  free(q->h);
+  free(q->rs);
+  free(q->col);
+  free(q->val);
+  memset(q, 0, sizeof *q);
+}
+
+/* Couplings J[k] between a[k] and b[k] (0-based, a != b, each pair once)
+ * into symmetric CSR. */
+static int qubo_build(qubo *q, int n, int m, const int *a, const int *b,
+                      const int32_t *j)
+{
+  q->rs = calloc((size_t)n + 2, sizeof *q->rs);
+  q->col = malloc(2 * (size_t)(m ? m : 1) * sizeof *q->col);
+  q->val = malloc(2 * (size_t)(m ? m : 1) * sizeof *q->val);
+  if (!q->rs || !q->col || !q->val)
+    return -1;
+  for (int k = 0; k < m; k++) {
+    q->rs[a[k] + 2]++;
+    q->rs[b[k] + 2]++;
+  }
+  for (int i = 0; i < n; i++)
+    q->rs[i + 2] += q->rs[i + 1];
+  for (int k = 0; k < m; k++) {
+    int64_t p = q->rs[a[k] + 1]++, r = q->rs[b[k] + 1]++;
+    q->col[p] = b[k];
+    q->val[p] = j[k];
+    q->col[r] = a[k];
+    q->val[r] = j[k];
+  }
+  q->m = (binary_model){ n, q->h, q->rs, q->col, q->val, 0 };
+  return 0;
+}
+
+/* rudy: "n m", then m lines "i j w"; minimise -cut. */
+static int load_gset(qubo *q, const char *path)
+{
+  FILE *f = fopen(path, "r");
+  int n, m, rc = -1, *a = NULL, *b = NULL;
+  int32_t *j = NULL;
+  if (!f)
+    return -1;
+  if (fscanf(f, "%d %d", &n, &m) != 2 || n < 1 || m < 0)
+    goto out;
+  a = malloc((size_t)(m + 1) * sizeof *a);
+  b = malloc((size_t)(m + 1) * sizeof *b);
+  j = malloc((size_t)(m + 1) * sizeof *j);
+  q->h = calloc((size_t)n, sizeof *q->h);
+  if (!a || !b || !j || !q->h)
+    goto out;
+  for (int k = 0; k < m; k++) {
+    int w;
+    if (fscanf(f, "%d %d %d", &a[k], &b[k], &w) != 3)
+      goto out;
+    a[k]--;
+    b[k]--;
+    j[k] = 2 * w;
+    q->h[a[k]] -= w;
+    q->h[b[k]] -= w;
+  }
+  rc = qubo_build(q, n, m, a, b, j);
+out:
+  fclose(f);
+  free(a);
+  free(b);
+  free(j);
+  return rc;
+}
+
+/* OR-Library bqp: count, then per instance "n nnz" and nnz "i j q";
+ * maximise sum q_ii x_i + 2 sum_{i<j} q_ij x_i x_j. */
+static int load_bqp(qubo *q, const char *path, int which)
+{
+  FILE *f = fopen(path, "r");
+  int count, n = 0, nnz = 0, rc = -1, m = 0, *a = NULL, *b = NULL;
+  int32_t *j = NULL;
+  if (!f)
+    return -1;
+  if (fscanf(f, "%d", &count) != 1 || which < 1 || which > count)
+    goto out;
+  for (int t = 1; t <= which; t++) {
+    if (fscanf(f, "%d %d", &n, &nnz) != 2 || n < 1 || nnz < 0)
+      goto out;
+    free(a);
+    free(b);
+    free(j);
+    free(q->h);
+    a = malloc((size_t)(nnz + 1) * sizeof *a);
+    b = malloc((size_t)(nnz + 1) * sizeof *b);
+    j = malloc((size_t)(nnz + 1) * sizeof *j);
+    q->h = calloc((size_t)n, sizeof *q->h);
+    if (!a || !b || !j || !q->h)
+      goto out;
+    m = 0;
+    for (int k = 0; k < nnz; k++) {
+      int x, y, v;
+      if (fscanf(f, "%d %d %d", &x, &y, &v) != 3)
+        goto out;
+      if (x == y) {
+        q->h[x - 1] -= v;
+        continue;
+      }
+      a[m] = x - 1;
+      b[m] = y - 1;
+      j[m++] = -2 * v;
+    }
+  }
+  rc = qubo_build(q, n, m, a, b, j);
+out:
+  fclose(f);
+  free(a);
+  free(b);
+  free(j);
+  return rc;
+}
+
+/* Coefficient in -100..100 from draw k of pair (i, j). */
+static int32_t coef(int i, int j, uint32_t k)
+{
+  return (int32_t)rng_mulhi(rng_hash3((uint32_t)i, (uint32_t)j, k), 201)
+         - 100;
+}
+
+static int load_random(qubo *q, int n, int pct)
+{
+  int m = 0, rc = -1, *a, *b;
+  int64_t cap = (int64_t)n * (n - 1) / 2 + 1;
+  int32_t *j;
+  a = malloc((size_t)cap * sizeof *a);
+  b = malloc((size_t)cap * sizeof *b);
+  j = malloc((size_t)cap * sizeof *j);
+  q->h = calloc((size_t)n, sizeof *q->h);
+  if (a && b && j && q->h) {
+    for (int x = 0; x < n; x++) {
+      q->h[x] = coef(x, x, 1);
+      for (int y = x + 1; y < n; y++)
+        if (rng_mulhi(rng_hash3((uint32_t)x, (uint32_t)y, 0), 100)
+            < (uint32_t)pct) {
+          a[m] = x;
+          b[m] = y;
+          j[m++] = coef(x, y, 2);
+        }
+    }
+    rc = qubo_build(q, n, m, a, b, j);
+  }
+  free(a);
+  free(b);
+  free(j);
+  return rc;
+}
+
+static int load(qubo *q, const char *dir, const char *name)
+{
+  char path[1024];
+  int size, which;
+  memset(q, 0, sizeof *q);
+  if (sscanf(name, "rand%d.%d", &size, &which) == 2)
+    return size < 2 || which < 0 || which > 100
+           ? -1 : load_random(q, size, which);
+  if (sscanf(name, "bqp%d.%d", &size, &which) == 2) {
+    snprintf(path, sizeof path, "%s/bqp/bqp%d.txt", dir, size);
+    return load_bqp(q, path, which);
+  }
+  snprintf(path, sizeof path, "%s/gset/%s", dir, name);
+  return load_gset(q, path);
+}
+
+/* Best-known value of `name` from DIR/best-known.tsv, or -1. */
+static long long best_known(const char *dir, const char *name)
+{
+  char path[1024], line[256], inst[128], kind[32];
+  long long n, best = -1, v;
+  FILE *f;
+  snprintf(path, sizeof path, "%s/best-known.tsv", dir);
+  f = fopen(path, "r");
+  if (!f)
+    return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "%127s %31s %lld %lld", inst, kind, &n, &v) == 4
+        && strcmp(inst, name) == 0)
+      best = v;
+  fclose(f);
+  return best;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void header(void)
+{
+  printf("| instance | n | budget s | target | best | median | worst | "
+         "hits | median t-hit s | M flips/s |\n");
+  printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+         "---: |\n");
+}
+
+static int bench_one(const options *o, const char *name)
+{
+  double val[BENCH_MAX_SEEDS], thit[BENCH_MAX_SEEDS], rate = 0;
+  char err[256], tcol[32] = "-", tmed[32] = "-";
+  long long target = o->has_target ? o->target : best_known(o->data, name);
+  int hits = 0;
+  qubo q;
+  if (load(&q, o->data, name)) {
+    fprintf(stderr, "bench_binary: cannot read %s\n", name);
+    qubo_free(&q);
+    return -1;
+  }
+  for (int s = 0; s < o->seeds; s++) {
+    anneal_params p = { (uint64_t)s + 1, o->replicas, 0, o->time_s,
+                        o->threads, !o->no_target && target >= 0,
+                        -target };
+    anneal_result res;
+    if (binary_solve_cpu_layout(&q.m, &p, o->layout, NULL, NULL, &res, err,
+                                sizeof err)) {
+      fprintf(stderr, "bench_binary: %s: %s\n", name, err);
+      qubo_free(&q);
+      return -1;
+    }
+    val[s] = (double)-res.energy;
+    rate += (double)res.proposals / res.elapsed_s;
+    if (target >= 0 && -res.energy >= target)
+      thit[hits++] = res.elapsed_s;
+    free(res.tour);
+  }
+  if (target >= 0)
+    snprintf(tcol, sizeof tcol, "%lld", target);
+  if (hits > 0)
+    snprintf(tmed, sizeof tmed, "%.3f", median(thit, hits));
+  qsort(val, (size_t)o->seeds, sizeof *val, cmp_double);
+  printf("| %s | %d | %g | %s | %.0f | %.0f | %.0f | %d/%d | %s | %.0f |\n",
+         name, q.m.n, o->time_s, tcol, val[o->seeds - 1],
+         median(val, o->seeds), val[0], hits, o->seeds, tmed,
+         rate / o->seeds / 1e6);
+  fflush(stdout);
+  qubo_free(&q);
+  return 0;
+}
+
+static int layout_flags(const char *v)
+{
+  if (!strcmp(v, "dense"))
+    return BINARY_LAYOUT_DENSE;
+  if (!strcmp(v, "sparse"))
+    return BINARY_LAYOUT_SPARSE;
+  if (!strcmp(v, "wide"))
+    return BINARY_LAYOUT_SPARSE | BINARY_LAYOUT_WIDE;
+  if (!strcmp(v, "dense-wide"))
+    return BINARY_LAYOUT_DENSE | BINARY_LAYOUT_WIDE;
+  return BINARY_LAYOUT_AUTO;
+}
+
+static void usage(void)
+{
+  fprintf(stderr,
+          "usage: bench_binary [--time S] [--seeds N] [--threads T]\n"
+          "         [--replicas R]\n"
+          "         [--layout auto|sparse|dense|wide|dense-wide]\n"
+          "         [--target V] [--no-target] [--header] [--data DIR]\n"
+          "         INSTANCE...\n");
+}
+
+static int parse(options *o, int argc, char **argv, int *first)
+{
+  int i;
+  for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--header")) {
+      o->header = 1;
+      continue;
+    }
+    if (!strcmp(a, "--no-target")) {
+      o->no_target = 1;
+      continue;
+    }
+    if (!v)
+      return -1;
+    i++;
+    if (!strcmp(a, "--time"))
+      o->time_s = atof(v);
+    else if (!strcmp(a, "--seeds"))
+      o->seeds = atoi(v);
+    else if (!strcmp(a, "--threads"))
+      o->threads = atoi(v);
+    else if (!strcmp(a, "--replicas"))
+      o->replicas = atoi(v);
+    else if (!strcmp(a, "--target"))
+      o->target = atoll(v), o->has_target = 1;
+    else if (!strcmp(a, "--data"))
+      o->data = v;
+    else if (!strcmp(a, "--layout"))
+      o->layout = layout_flags(v);
+    else
+      return -1;
+  }
+  *first = i;
+  if (o->seeds < 1 || o->seeds > BENCH_MAX_SEEDS || !(o->time_s > 0))
+    return -1;
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  const char *env = getenv("NEROX_DATA_DIR");
+  options o = { 1.0, 10, 0, 0, BINARY_LAYOUT_AUTO, 0, 0, 0, 0,
+                env && *env ? env : "../shared/data" };
+  int first, rc = 0;
+  if (argc > 1 && !strcmp(argv[1], "--help")) {
+    usage();
+    return 0;
+  }
+  if (parse(&o, argc, argv, &first) || first >= argc) {
+    usage();
+    return 2;
+  }
+  if (o.header)
+    header();
+  for (int i = first; i < argc; i++)
+    if (bench_one(&o, argv[i]))
+      rc = 1;
+  return rc;
+}

@@ -1,0 +1,27 @@
+/* Pieces of the `nerox.core` module shared by its source files. */
+#ifndef NEROX_LUA_CORE_H
+#define NEROX_LUA_CORE_H
+
+#include <lua.h>
+
+#include "engine/model.h"
+
+#define CORE_MODEL "nerox.model"
+
+/* Push a model as a userdata; the userdata owns the reference. */
+void core_push_model(lua_State *L, nx_model *m);
+/* The open model at idx, or a Lua argument error. */
+nx_model *core_check_model(lua_State *L, int idx);
+
+/* core.binary_model{n = N, h = {...}, couplings = {i, j, w, ...},
+ * offset = C}: a QUBO of the binary kernel (core_binary.c). */
+int core_binary_model(lua_State *L);
+/* model:energy(x): E(x) of a 0/1 assignment of a binary model. */
+int core_model_energy(lua_State *L);
+
+/* core.read_rudy(path), core.read_bqp(path, k): format readers
+ * (core_formats.c). */
+int core_read_rudy(lua_State *L);
+int core_read_bqp(lua_State *L);
+
+#endif

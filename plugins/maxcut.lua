@@ -1,0 +1,132 @@
+-- The "maxcut" problem type: split the vertices of a weighted graph in two
+-- sides so that the weight of the edges between the sides (the cut) is as
+-- large as possible. On the `binary` kernel each edge {i, j, w} adds
+-- w * (2 x_i x_j - x_i - x_j), which is -w when the edge is cut and 0
+-- otherwise, so the kernel minimises energy = -cut.
+--
+-- Payload: either
+--   edges   a list of {i, j} or {i, j, w} (0-based vertices, w default 1,
+--           any finite sign; repeated edges add up; no self-loops)
+--   n       optional: vertices (default: the largest id + 1; give it for
+--           isolated vertices)
+-- or
+--   rudy    the path of a rudy / G-set file (1-based in the file)
+-- and optionally name. Result: solution = side of each vertex (0/1), cut,
+-- objective = cut (sense "maximize"), energy = -cut.
+
+local bqm = require "nerox.bqm"
+local check = require "nerox.check"
+local errors = require "nerox.errors"
+
+local maxcut = { name = "maxcut" }
+
+maxcut.fields = { edges = true, n = true, rudy = true, name = true }
+
+local function core()
+  return require "nerox.core"
+end
+
+local TRIPLE_OPTS = { default_w = 1, what = "vertex",
+                      self_hint = " (a self-loop is never cut)" }
+
+function maxcut.validate(payload)
+  check.table(payload, "payload")
+  check.known_keys(payload, maxcut.fields)
+  if payload.name ~= nil and type(payload.name) ~= "string" then
+    check.fail("name", "expected a string, got %s",
+               check.describe(payload.name))
+  end
+  if payload.rudy ~= nil then
+    if payload.edges ~= nil or payload.n ~= nil then
+      check.fail(payload.edges ~= nil and "edges" or "n", "give either " ..
+                 "rudy or edges (and n), not both")
+    end
+    if type(payload.rudy) ~= "string" or payload.rudy == "" then
+      check.fail("rudy", "expected a file path, got %s",
+                 check.describe(payload.rudy))
+    end
+    return
+  end
+  local n = bqm.check_n(payload.n, "n")
+  if payload.edges == nil then
+    check.fail("edges", "required: a list of {i, j} or {i, j, w}, or rudy")
+  end
+  local _, top = bqm.check_triples(payload.edges, "edges", n, TRIPLE_OPTS)
+  if not n and top == 0 then
+    check.fail("edges", "is empty: give n, or at least one edge")
+  end
+end
+
+-- Read a rudy file into {n, edges = flat list i, j, w (0-based)}.
+function maxcut.read_rudy(path)
+  local ok, g = pcall(core().read_rudy, path)
+  if not ok then
+    errors.raise("ValidationError", tostring(g), { field = "rudy" })
+  end
+  return g
+end
+
+-- The graph as n and a flat list of (i, j, w).
+local function graph(payload)
+  if payload.rudy then
+    local g = maxcut.read_rudy(payload.rudy)
+    return g.n, g.edges
+  end
+  local t, top = bqm.check_triples(payload.edges, "edges", payload.n,
+                                   TRIPLE_OPTS)
+  local flat = {}
+  for k, e in ipairs(t) do
+    flat[3 * k - 2], flat[3 * k - 1], flat[3 * k] = e[1], e[2], e[3]
+  end
+  return payload.n and math.tointeger(payload.n) or top, flat
+end
+
+function maxcut.encode(payload)
+  local n, edges = graph(payload)
+  local m = bqm.new(n)
+  for p = 1, #edges, 3 do
+    local i, j, w = edges[p], edges[p + 1], edges[p + 2]
+    m:add(i, j, 2 * w)
+    m:add_linear(i, -w)
+    m:add_linear(j, -w)
+  end
+  local model, scale = m:build()
+  return model, { scale = scale, n = n, edges = edges }
+end
+
+-- The cut of a side assignment (0/1 per vertex); `edges` (flat, from
+-- encode) saves reading the graph again.
+function maxcut.energy(payload, sides, edges)
+  if not edges then
+    local _
+    _, edges = graph(payload)
+  end
+  local cut = 0
+  for p = 1, #edges, 3 do
+    if sides[edges[p] + 1] ~= sides[edges[p + 1] + 1] then
+      cut = bqm.add(cut, edges[p + 2])
+    end
+  end
+  return cut
+end
+
+local function instance_name(payload)
+  if payload.name then return payload.name end
+  if payload.rudy then return payload.rudy:match("([^/]+)$") end
+  return nil
+end
+
+function maxcut.decode(payload, raw, enc)
+  local out = { instance = instance_name(payload), n = enc.n,
+                sense = "maximize" }
+  local x = raw.x
+  if x == nil or #x == 0 then return out end
+  bqm.check_assignment(x, enc.n, "x")
+  local cut = maxcut.energy(payload, x, enc.edges)
+  out.solution, out.sides = x, x
+  out.cut, out.objective = cut, cut
+  out.energy = -cut
+  return out
+end
+
+return maxcut

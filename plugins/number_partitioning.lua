@@ -1,0 +1,83 @@
+-- The "number_partitioning" problem type: split a list of numbers in two
+-- sides A and B with sums as close as possible. On the `binary` kernel
+-- (x_i = 1 puts number i in A, with S the sum of all numbers):
+--   energy = (sum_A - sum_B)^2 = (2 sum_i a_i x_i - S)^2
+--          = S^2 + sum_i 4 a_i (a_i - S) x_i + sum_{i<j} 8 a_i a_j x_i x_j.
+-- No constraint, so every answer is feasible. Integers are exact while
+-- 8 * a_i * a_j fits an int32 (numbers up to 16383); larger or non-integer
+-- numbers are scaled (see nerox.bqm) and the difference is recomputed from
+-- the caller's numbers.
+--
+-- Payload: numbers (a non-empty list of finite numbers), optional name.
+-- Result: solution = side of each number (1: A, 0: B), sums = {A, B},
+-- objective = difference |A - B| (sense "minimize"), energy =
+-- difference^2, feasible = true.
+
+local bqm = require "nerox.bqm"
+local check = require "nerox.check"
+
+local np = { name = "number_partitioning" }
+
+np.fields = { numbers = true, name = true }
+
+-- Most numbers: the model couples every pair, n(n-1)/2 couplings.
+np.MAX_NUMBERS = 2000
+
+function np.validate(payload)
+  check.table(payload, "payload")
+  check.known_keys(payload, np.fields)
+  if payload.name ~= nil and type(payload.name) ~= "string" then
+    check.fail("name", "expected a string, got %s",
+               check.describe(payload.name))
+  end
+  if payload.numbers == nil then check.fail("numbers", "required") end
+  local n = bqm.check_numbers(payload.numbers, "numbers")
+  if n > np.MAX_NUMBERS then
+    check.fail("numbers", "at most %d numbers (the model couples every " ..
+               "pair), got %d", np.MAX_NUMBERS, n)
+  end
+end
+
+function np.encode(payload)
+  local a = payload.numbers
+  local n, total = #a, 0
+  for i = 1, n do total = total + a[i] end
+  local m = bqm.new(n)
+  m:add_offset(total * total)
+  for i = 1, n do
+    m:add_linear(i - 1, 4 * a[i] * (a[i] - total))
+    for j = i + 1, n do m:add(i - 1, j - 1, 8 * a[i] * a[j]) end
+  end
+  local model, scale = m:build()
+  return model, { scale = scale, n = n }
+end
+
+-- Sums of side A (x = 1) and side B (x = 0).
+function np.sums(payload, x)
+  local a, b = 0, 0
+  for i, v in ipairs(payload.numbers) do
+    if x[i] == 1 then a = a + v else b = b + v end
+  end
+  return a, b
+end
+
+-- The objective: |sum_A - sum_B|.
+function np.energy(payload, x)
+  local a, b = np.sums(payload, x)
+  return math.abs(a - b)
+end
+
+function np.decode(payload, raw, enc)
+  local out = { instance = payload.name, n = enc.n, sense = "minimize" }
+  local x = raw.x
+  if x == nil or #x == 0 then return out end
+  bqm.check_assignment(x, enc.n, "x")
+  local a, b = np.sums(payload, x)
+  out.solution, out.sums = x, { a, b }
+  out.objective = math.abs(a - b)
+  out.energy = out.objective * out.objective
+  out.feasible = true
+  return out
+end
+
+return np
