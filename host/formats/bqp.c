@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,7 +163,8 @@ static int bq_next_line(bq_parse *ps, bq_line *ln)
     ln->line = ps->line;
     ln->ntok = bq_split(ps->p, e, ln->tok);
     ps->p = e < ps->end ? e + 1 : e;
-    ps->line++;
+    if (ps->line < INT_MAX)
+      ps->line++;  /* saturates on absurd runs of blank lines */
     if (ln->ntok > 0) {
       ps->last_line = ln->line;
       return 1;

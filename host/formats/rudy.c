@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,7 +156,8 @@ static int rd_next_line(rd_parse *ps, rd_line *ln)
     ln->line = ps->line;
     ln->ntok = rd_split(ps->p, e, ln->tok);
     ps->p = e < ps->end ? e + 1 : e;
-    ps->line++;
+    if (ps->line < INT_MAX)
+      ps->line++;  /* saturates on absurd runs of blank lines */
     if (ln->ntok > 0)
       return 1;
   }
