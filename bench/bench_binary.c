@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "anneal/binary.h"
 #include "anneal/binary_internal.h"
@@ -231,6 +232,14 @@ static long long best_known(const char *dir, const char *name)
   return best;
 }
 
+/* CPU seconds of the process, all threads. */
+static double cpu_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -246,14 +255,15 @@ static double median(double *v, int n)
 static void header(void)
 {
   printf("| instance | n | budget s | target | best | median | worst | "
-         "hits | median t-hit s | M flips/s |\n");
+         "hits | median t-hit s | M flips/s | M flips/cpu-s |\n");
   printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-         "---: |\n");
+         "---: | ---: |\n");
 }
 
 static int bench_one(const options *o, const char *name)
 {
-  double val[BENCH_MAX_SEEDS], thit[BENCH_MAX_SEEDS], rate = 0;
+  double val[BENCH_MAX_SEEDS], thit[BENCH_MAX_SEEDS], rate = 0, cpu = 0;
+  double flips = 0;
   char err[256], tcol[32] = "-", tmed[32] = "-";
   long long target = o->has_target ? o->target : best_known(o->data, name);
   int hits = 0;
@@ -268,12 +278,15 @@ static int bench_one(const options *o, const char *name)
                         o->threads, !o->no_target && target >= 0,
                         -target };
     anneal_result res;
+    double c0 = cpu_s();
     if (binary_solve_cpu_layout(&q.m, &p, o->layout, NULL, NULL, &res, err,
                                 sizeof err)) {
       fprintf(stderr, "bench_binary: %s: %s\n", name, err);
       qubo_free(&q);
       return -1;
     }
+    cpu += cpu_s() - c0;
+    flips += (double)res.proposals;
     val[s] = (double)-res.energy;
     rate += (double)res.proposals / res.elapsed_s;
     if (target >= 0 && -res.energy >= target)
@@ -285,10 +298,10 @@ static int bench_one(const options *o, const char *name)
   if (hits > 0)
     snprintf(tmed, sizeof tmed, "%.3f", median(thit, hits));
   qsort(val, (size_t)o->seeds, sizeof *val, cmp_double);
-  printf("| %s | %d | %g | %s | %.0f | %.0f | %.0f | %d/%d | %s | %.0f |\n",
-         name, q.m.n, o->time_s, tcol, val[o->seeds - 1],
+  printf("| %s | %d | %g | %s | %.0f | %.0f | %.0f | %d/%d | %s | %.0f "
+         "| %.0f |\n", name, q.m.n, o->time_s, tcol, val[o->seeds - 1],
          median(val, o->seeds), val[0], hits, o->seeds, tmed,
-         rate / o->seeds / 1e6);
+         rate / o->seeds / 1e6, cpu > 0 ? flips / cpu / 1e6 : 0.0);
   fflush(stdout);
   qubo_free(&q);
   return 0;

@@ -5,8 +5,10 @@
 --   energy = -sum_i v_i x_i + P * (sum_i w_i x_i + sum_k c_k s_k - C)^2.
 -- With P > max v_i every lowest-energy state is feasible: removing an item
 -- from an overweight selection lowers the penalty by at least P (weights
--- are integers) and loses less than P in value. P = 2 * max v_i (1 when
--- every value is 0) unless the payload gives `penalty`.
+-- are integers) and loses less than P in value. The default P is
+-- bqm.default_penalty(values): max v_i + 1 for integer values, 1.5 * max
+-- v_i otherwise (1 when every value is 0); the payload may give `penalty`.
+-- A small P keeps the landscape smooth for single flips.
 --
 -- Payload: values (numbers >= 0), weights (integers >= 0, as many),
 -- capacity (integer >= 0), optional penalty and name. Result: solution =
@@ -62,10 +64,7 @@ function knapsack.slack_coefficients(cap)
 end
 
 function knapsack.penalty_of(payload)
-  if payload.penalty then return payload.penalty end
-  local maxv = 0
-  for _, v in ipairs(payload.values) do maxv = math.max(maxv, v) end
-  return maxv > 0 and 2 * maxv or 1
+  return payload.penalty or bqm.default_penalty(payload.values)
 end
 
 function knapsack.encode(payload)

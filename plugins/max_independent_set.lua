@@ -3,8 +3,9 @@
 -- `binary` kernel (x_v = 1 puts v in the set):
 --   energy = -sum_v w_v x_v + P * sum_{edges uv} x_u x_v.
 -- With P > max w_v every lowest-energy state is independent: dropping one
--- end of an edge inside the set gains P and loses less. P = 2 * max w_v
--- (1 when every weight is 0) unless the payload gives `penalty`.
+-- end of an edge inside the set gains P and loses less. The default P is
+-- bqm.default_penalty(weights): max w + 1 for integer weights (2 when
+-- unweighted), 1.5 * max w otherwise; the payload may give `penalty`.
 --
 -- Payload: edges (a list of {u, v}, 0-based; a third value is ignored),
 -- optional n (default: the largest id + 1), weights (n numbers >= 0,
@@ -65,9 +66,9 @@ end
 
 function mis.penalty_of(payload, n)
   if payload.penalty then return payload.penalty end
-  local maxw = 0
-  for v = 0, n - 1 do maxw = math.max(maxw, weight_of(payload, v)) end
-  return maxw > 0 and 2 * maxw or 1
+  local w = {}
+  for v = 0, n - 1 do w[v + 1] = weight_of(payload, v) end
+  return bqm.default_penalty(w)
 end
 
 function mis.encode(payload)

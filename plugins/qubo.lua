@@ -112,7 +112,8 @@ function qubo.read_bqp(path, k)
   local ok, data = pcall(core().read_bqp, path, k)
   if not ok then
     local msg = tostring(data)
-    local field = msg:match("^instance: ") and "instance" or "bqp"
+    local field = msg:match("instance %d+ out of range") and "instance"
+                  or "bqp"
     errors.raise("ValidationError", msg, { field = field })
   end
   if data.count and k > data.count then

@@ -13,21 +13,22 @@
 // counted together per SIMD batch of invocations, reach 65,535 in one
 // dispatch. So every proposal runs one inner loop (a reversal or a shift),
 // the batch's iterations are counted with subgroupMax, and a dispatch stops
-// before a proposal that could take it past `budget`. On exit ctl[s].z is
-// where the slot meant to stop; ctl[s].w collects flags (sticky) the host
-// turns into a "cut short" error: a loop that ended early.
+// before a block of proposals that could take it past `budget`. On exit
+// ctl[s].z is where the slot meant to stop; ctl[s].w collects flags
+// (sticky) the host turns into a "cut short" error: a loop that ended
+// early.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #include "rng.glsl"
 
-// host/anneal/perm_internal.h and perm.c, the same values.
+// host/anneal/perm_internal.h and perm.c, the same values. The block
+// below is written for PERM_MOVE_PERIOD 8 and PERM_OR_MOVES 3: proposal i
+// of a sweep is an or-opt of 1 + i % 8 cities for i % 8 < 3, else a 2-opt.
 #define PERM_NEGLOG_BITS 12
 #define PERM_MOVE_PERIOD 8u
-#define PERM_OR_MOVES 3u
 #define PERM_MAX_SPAN 5000
-#define OR_MAX_LEN 3u
 
 // ctl[s].w flags.
 #define FLAG_INNER_CUT 1u   // an inner loop stopped before its count
@@ -40,7 +41,7 @@ layout(std430, set = 0, binding = 1) readonly buffer Nbx { ivec2 nbx[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Neglog {
   uint neglog[];
 };
-// Per slot: key, tq, thr_max, unused.
+// Per slot: key, tq, two unused words.
 layout(std430, set = 0, binding = 3) readonly buffer Slots {
   uvec4 slots[];
 };
@@ -61,8 +62,25 @@ layout(push_constant) uniform Push {
   uint cut;        // tests: end the proposal loop at this q (0: never)
 } pc;
 
+// Why the shader looks the way it does: llvmpipe runs both sides of every
+// branch under a mask, and every buffer load or store is a loop over the
+// 8 lanes, taken or not; so the cost of a proposal is the number of
+// memory instructions it contains. The move kind follows only the
+// proposal's index within its sweep, so the proposal loop runs in blocks
+// of PERM_MOVE_PERIOD proposals that start at an index divisible by it,
+// each proposal written out with its kind fixed: no code of the other
+// kinds runs masked, and each kind loads only what it needs (a 2-opt 10
+// words, an or-opt 14 to 16) and edits with its own loop (a reversal
+// swaps, an or-opt shifts and then places its segment without a loop).
+// On a GPU the same holds: the kind never diverges between lanes.
+
 int n;
 uint base;
+uint tq;           // the slot's temperature
+uint sk;           // the sweep's key
+int64_t e;         // the state's length
+uint used;         // loop iterations this dispatch, as llvmpipe counts
+uint flags;
 
 int wrap(int i)
 {
@@ -74,9 +92,9 @@ int unwrap(int i)
   return i < 0 ? i + n : i;
 }
 
-int64_t d(int i, int j)
+int d(int i, int j)
 {
-  return int64_t(dist[uint(i) * uint(n) + uint(j)]);
+  return dist[uint(i) * uint(n) + uint(j)];
 }
 
 int T(int p)
@@ -100,151 +118,146 @@ bool too_long(int len, int total)
   return len > PERM_MAX_SPAN && total - len > PERM_MAX_SPAN;
 }
 
-bool accept(int64_t delta, uint tq, uint thr_max, uint u)
+// perm_accept. Its threshold never exceeds thr_max (neglog[0] is the
+// table's largest entry), so perm.c's early rejection above thr_max
+// changes nothing and is left out here; delta <= 0 passes too.
+bool accept(int delta, uint u)
 {
-  if (delta <= 0)
-    return true;
-  if (delta > int64_t(thr_max))
-    return false;
   uint hi, lo;
   umulExtended(tq, neglog[u >> (32 - PERM_NEGLOG_BITS)], hi, lo);
-  return delta <= int64_t(hi);
+  return delta <= 0 || uint(delta) <= hi;
 }
 
-// llvmpipe runs both sides of every branch, masked, and each load or
-// store costs a loop over the lanes; so a proposal computes the addresses
-// of both move kinds and loads one shared set of words (17), and one loop
-// does the edit. The kind (proposal i % PERM_MOVE_PERIOD) is the same in
-// every invocation, so on a real GPU nothing diverges there either.
+// The draws of proposal i (perm.c propose()).
+int a, b, side, end_;
+int dab;
+uint u;
 
-// The edit a proposal leaves for the loop: `rev`: cnt swaps of positions
-// (ri, rj) inwards; else cnt shifted cities (forward from ps, or backward
-// ending at pd), then the segment seg0..seg2 of slen cities put at sp.
-bool rev;
-uint cnt, steps;
-int ri, rj;
-bool fwd;
-int ps, pd, slen, sp;
-int seg0, seg1, seg2;
-
-// perm.c reverse(): the shorter of the two stretches.
-void plan_reverse(int i, int j)
+void draw(uint i)
 {
-  int len = unwrap(j - i) + 1;
+  uint h = rng_draw(sk, i, 0u);
+  u = rng_draw(sk, i, 1u);
+  uint ua = rng_mulhi(h, uint(n));
+  uint f = rng_mullo(h, uint(n));
+  uint j = rng_mulhi(f, pc.k);
+  ivec2 nb = nbx[ua * pc.k + j];
+  f = rng_mullo(f, pc.k);
+  a = int(ua);
+  b = nb.x;
+  dab = nb.y;
+  side = int(f >> 31);
+  end_ = int(f >> 30) & 1;
+}
+
+// Counts an inner loop that ran `ran` of its `steps` iterations: llvmpipe
+// runs a loop's body at least once, for the whole batch.
+void count(uint steps, uint ran)
+{
+  if (ran != steps)
+    flags |= FLAG_INNER_CUT;
+  used += max(1u, subgroupMax(steps));
+}
+
+// perm.c two_opt() and reverse(); `on` false: past the sweep's end.
+void two_opt(uint i, bool on)
+{
+  draw(i);
+  int pa = P(a), pb = P(b);
+  int step = side != 0 ? n - 1 : 1;
+  int ia = wrap(pa + step);
+  int na = T(ia);
+  int nb = T(wrap(pb + step));
+  int delta = dab + d(na, nb) - d(a, na) - d(b, nb);
+  bool acc = accept(delta, u);
+  bool ok = on && na != b && nb != a && acc
+            && !too_long(unwrap(pb - ia) + 1, n);
+  // The shorter of the stretch ri..rj and its complement.
+  int ri = side != 0 ? pb : ia;
+  int rj = side != 0 ? ia : pb;
+  int len = unwrap(rj - ri) + 1;
   if (2 * len > n) {
-    int ni = wrap(j + 1);
-    j = unwrap(i - 1);
-    i = ni;
+    int ni = wrap(rj + 1);
+    rj = unwrap(ri - 1);
+    ri = ni;
     len = n - len;
   }
-  rev = true;
-  cnt = uint(len / 2);
-  steps = cnt;
-  ri = i;
-  rj = j;
+  uint steps = ok ? uint(len / 2) : 0u;
+  uint t = 0u;
+  for (; t < steps; t++) {
+    int ci = T(ri), cj = T(rj);
+    put(ri, cj);
+    put(rj, ci);
+    ri = wrap(ri + 1);
+    rj = unwrap(rj - 1);
+  }
+  count(steps, t);
+  if (ok)
+    e += int64_t(delta);
 }
 
-// perm.c propose(), two_opt() and or_opt(), merged as described above.
-// Returns the change of length (0 when rejected).
-int64_t propose(uint i, uint h, uint u, uvec4 sc)
+// perm.c or_opt() and move_segment() for a segment of L cities (a
+// constant at every call, so each copy keeps only its own loads).
+void or_opt(int L, uint i, bool on)
 {
-  uint a = rng_mulhi(h, pc.n);
-  uint f = rng_mullo(h, pc.n);
-  uint j = rng_mulhi(f, pc.k);
-  ivec2 e = nbx[a * pc.k + j];
-  int b = e.x;
-  uint kind = i % PERM_MOVE_PERIOD;
-  f = rng_mullo(f, pc.k);
-  int side = int(f >> 31);
-  int end = int(f >> 30) & 1;
-  bool orm = kind < PERM_OR_MOVES;
-  int len = 1 + int(kind % OR_MAX_LEN);
-  int pa = P(int(a)), pb = P(b);
+  draw(i);
+  int pa = P(a), pb = P(b);
+  int ps = end_ != 0 ? unwrap(pa - L + 1) : pa;
   int step = side != 0 ? n - 1 : 1;
-  // 2-opt: na follows a, nb follows b (side 0; precede for side 1).
-  int ia = wrap(pa + step);
-  // Or-opt: the segment s..s+len-1 holds a at one end; o neighbours b.
-  int s = end != 0 ? unwrap(pa - len + 1) : pa;
-  int v1 = T(orm ? wrap(pb + step) : ia);       // o, or na
-  int v2 = T(orm ? s : wrap(pb + step));        // s1, or nb
-  int sl = T(wrap(s + len - 1));
-  int p = T(unwrap(s - 1));
-  int q = T(wrap(s + len));
-  int mid = T(wrap(s + 1));
-  int po = P(v1);                                // pos[o]
-  int s1 = v2, o = v1;
+  int o = T(wrap(pb + step));
+  int po = P(o);
+  int p = T(unwrap(ps - 1));
+  int q = T(wrap(ps + L));
+  // a is one end of the segment (tour[pa] == a); only the other is read.
+  int s1 = a, sl = a, mid = a;
+  if (L > 1) {
+    int other = T(end_ != 0 ? ps : wrap(ps + L - 1));
+    s1 = end_ != 0 ? other : a;
+    sl = end_ != 0 ? a : other;
+  }
+  if (L > 2)
+    mid = T(wrap(ps + 1));
   int c = side != 0 ? o : b;
   int dd = side != 0 ? b : o;
-  int pc_ = side != 0 ? po : pb;                 // pos[c]
-  int pdd = side != 0 ? pb : po;                 // pos[dd]
-  int far = int(a) == s1 ? sl : s1;
-  int first = side != 0 ? far : int(a);
-  bool ok = orm ? !(n < len + 2 || unwrap(pb - s) < len
-                    || unwrap(po - s) < len)
-                : !(v1 == b || v2 == int(a));
-  int64_t x1 = orm ? d(p, q) : d(v1, v2);
-  int64_t x2 = orm ? d(p, s1) : d(int(a), v1);
-  int64_t x3 = orm ? d(sl, q) : d(b, v2);
-  int64_t x4 = d(c, dd);
-  int64_t x5 = d(o, far);
-  int64_t dab = int64_t(e.y);
-  int64_t delta = orm ? x1 - x2 - x3 - x4 + dab + x5 : dab + x1 - x2 - x3;
-  int xlen = unwrap(pc_ - wrap(s + len)) + 1;
-  ok = ok && accept(delta, sc.y, sc.z, u)
-       && !(orm ? too_long(xlen, n - len)
-                : too_long(unwrap(pb - ia) + 1, n));
-  if (!ok)
-    return 0;
-  if (!orm) {
-    plan_reverse(side != 0 ? pb : ia, side != 0 ? ia : pb);
-    return delta;
+  int pcc = side != 0 ? po : pb;     // pos[c]
+  int pdd = side != 0 ? pb : po;     // pos[dd]
+  int far = a == s1 ? sl : s1;
+  int first = side != 0 ? far : a;
+  int delta = d(p, q) - d(p, s1) - d(sl, q) - d(c, dd) + dab
+                  + d(o, far);
+  bool acc = accept(delta, u);
+  int xlen = unwrap(pcc - wrap(ps + L)) + 1;
+  bool ok = on && n >= L + 2 && unwrap(pb - ps) >= L
+            && unwrap(po - ps) >= L && acc && !too_long(xlen, n - L);
+  // Shift the shorter stretch by L: forward from ps, or backward ending
+  // at pos[dd]; then the segment, turned so that `first` leads, at sp.
+  int ylen = n - L - xlen;
+  bool fwd = xlen <= ylen;
+  uint steps = ok ? uint(fwd ? xlen : ylen) : 0u;
+  int dst = fwd ? ps : wrap(pdd + L);
+  int src = fwd ? wrap(ps + L) : pdd;
+  if (!fwd && steps > 0u) {
+    dst = wrap(dst + int(steps) - 1);
+    src = wrap(src + int(steps) - 1);
   }
-  // perm.c move_segment(): shift the shorter stretch, then the segment.
-  bool same = first == s1;
-  seg0 = same ? s1 : sl;
-  seg1 = len == 2 ? (same ? sl : s1) : mid;
-  seg2 = same ? sl : s1;
-  int ylen = n - len - xlen;
-  rev = false;
-  ps = s;
-  slen = len;
-  fwd = xlen <= ylen;
-  pd = pdd;
-  cnt = uint(fwd ? xlen : ylen);
-  sp = fwd ? wrap(s + xlen) : pdd;
-  steps = cnt + uint(len);
-  return delta;
-}
-
-// The one inner loop: a reversal, or a shift and the segment. Returns
-// the iterations it ran.
-uint run_edit()
-{
-  uint t = 0;
+  uint t = 0u;
   for (; t < steps; t++) {
-    int x, y, v;
-    if (rev) {
-      x = ri;
-      y = rj;
-    } else if (t < cnt) {
-      int kk = int(cnt - 1u - t);
-      y = fwd ? wrap(ps + int(t)) : wrap(wrap(pd + slen) + kk);
-      x = fwd ? wrap(ps + slen + int(t)) : wrap(pd + kk);
-    } else {
-      y = wrap(sp + int(t - cnt));
-      x = y;
-    }
-    int cx = T(x), cy = T(y);
-    uint k = t - cnt;
-    v = rev || t < cnt ? cx : k == 0u ? seg0 : k == 1u ? seg1 : seg2;
-    put(y, v);
-    if (rev) {
-      put(x, cy);
-      ri = wrap(ri + 1);
-      rj = unwrap(rj - 1);
-    }
+    put(dst, T(src));
+    dst = fwd ? wrap(dst + 1) : unwrap(dst - 1);
+    src = fwd ? wrap(src + 1) : unwrap(src - 1);
   }
-  return t;
+  count(steps, t);
+  if (ok) {
+    bool same = first == s1;
+    int sp = fwd ? wrap(ps + xlen) : pdd;
+    put(sp, same ? s1 : sl);
+    if (L == 2)
+      put(wrap(sp + 1), same ? sl : s1);
+    if (L == 3) {
+      put(wrap(sp + 1), mid);
+      put(wrap(sp + 2), same ? sl : s1);
+    }
+    e += int64_t(delta);
+  }
 }
 
 void main()
@@ -256,34 +269,42 @@ void main()
   uvec4 sc = slots[s];
   n = int(pc.n);
   base = c.x * pc.n;
-  uint q = c.y, stop_at = pc.total, flags = c.w;
-  uint used = 0u;
-  // The most iterations one proposal can take: itself and a loop of at
-  // most min(n / 2, PERM_MAX_SPAN) (perm.c: too_long bounds the shorter
-  // side) plus the segment, counted as 1 even when no invocation enters.
-  uint worst = 2u + min(pc.n / 2u, uint(PERM_MAX_SPAN)) + OR_MAX_LEN;
+  tq = sc.y;
+  uint q = c.y, stop_at = pc.total;
+  flags = c.w;
+  used = 0u;
+  // The most iterations one block can take: itself and eight loops of at
+  // most min(n / 2, PERM_MAX_SPAN) each (perm.c: too_long bounds the
+  // shorter side), counted as 1 even when no invocation enters.
+  uint worst = 1u + PERM_MOVE_PERIOD
+               * max(1u, min(pc.n / 2u, uint(PERM_MAX_SPAN)));
+  // Dispatches stop only between blocks, so i is a multiple of 8 here.
   uint i = q % pc.n;
   uint64_t w = packUint2x32(uvec2(pc.sweep_lo, pc.sweep_hi))
                + uint64_t(q / pc.n);
   uvec2 wv = unpackUint2x32(w);
-  uint sk = rng_sweep_key(sc.x, wv.x, wv.y);
-  int64_t e = energy[c.x];
-  for (; q < pc.total; q++) {
+  sk = rng_sweep_key(sc.x, wv.x, wv.y);
+  e = energy[c.x];
+  while (q < pc.total) {
     if (used + worst > pc.budget) {
       stop_at = q;
       break;
     }
-    if (pc.cut != 0u && q == pc.cut)
+    if (pc.cut != 0u && q >= pc.cut)
       break;
-    rev = false;
-    cnt = 0u;
-    steps = 0u;
-    e += propose(i, rng_draw(sk, i, 0u), rng_draw(sk, i, 1u), sc);
-    uint ran = run_edit();
-    if (ran != steps)
-      flags |= FLAG_INNER_CUT;
-    used += 1u + max(1u, subgroupMax(steps));
-    i++;
+    // The block: proposals i .. i + m - 1, cut at the sweep's end.
+    uint m = min(PERM_MOVE_PERIOD, pc.n - i);
+    used += 1u;
+    or_opt(1, i, true);
+    or_opt(2, i + 1u, m > 1u);
+    or_opt(3, i + 2u, m > 2u);
+    two_opt(i + 3u, m > 3u);
+    two_opt(i + 4u, m > 4u);
+    two_opt(i + 5u, m > 5u);
+    two_opt(i + 6u, m > 6u);
+    two_opt(i + 7u, m > 7u);
+    q += m;
+    i += m;
     if (i == pc.n) {
       i = 0u;
       w += 1ul;

@@ -43,10 +43,14 @@
  * this (exact either way; int32 is faster). */
 #define BINARY_NARROW_MAX INT32_MAX
 /* A dense n*n coupling matrix replaces CSR for the field updates when
- * n <= BINARY_DENSE_MAX_N and nnz * BINARY_DENSE_DIV >= n * n (density
- * of at least 1 / BINARY_DENSE_DIV); same results either way. */
+ * n <= BINARY_DENSE_MAX_N and nnz * BINARY_DENSE_DIV >= n * n (density of
+ * at least 1 / BINARY_DENSE_DIV); same results either way. Measured on one
+ * core (bench_binary randN.P, M flips per CPU second, sparse / dense):
+ * n = 200: 10% 146/104, 20% 124/106, 30% 110/104, 50% 92/101;
+ * n = 500: 20% 96/80, 40% 61/73; n = 1000: 30% 41/40, 50% 25/39;
+ * n = 2000: 30% 15/16, 50% 8/13. The matrix takes 4 n^2 bytes. */
 #define BINARY_DENSE_MAX_N 4096
-#define BINARY_DENSE_DIV 4
+#define BINARY_DENSE_DIV 3
 /* Temperature ladder, as multiples of the field scale: the root mean
  * square of f_i over sites and uniformly random states. */
 #define BINARY_T_HOT 0.5

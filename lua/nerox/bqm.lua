@@ -261,6 +261,22 @@ function bqm.check_numbers(list, field, min)
   return count
 end
 
+-- The default penalty for "drop a gain of at most max(gains) or pay P":
+-- strictly above every gain, and no larger than needed so the landscape
+-- stays smooth for single flips. max + 1 for integers (every violation
+-- then costs at least 1 more than any gain), 1.5 * max otherwise, and 1
+-- when every gain is 0.
+function bqm.default_penalty(gains)
+  local maxg, integral = 0, true
+  for _, g in ipairs(gains) do
+    maxg = math.max(maxg, g)
+    integral = integral and math.tointeger(g) ~= nil
+  end
+  if maxg <= 0 then return 1 end
+  if integral then return math.tointeger(maxg) + 1 end
+  return 1.5 * maxg
+end
+
 -- A penalty weight: nil (the plugin's default) or a finite number > 0.
 function bqm.check_penalty(v, field)
   if v == nil then return nil end

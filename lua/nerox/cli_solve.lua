@@ -1,5 +1,6 @@
--- `nerox solve FILE [options]`: one-shot solve of a TSPLIB file through
--- the SDK on the local engine. The C main calls main(args) with the words
+-- `nerox solve FILE [options]`: one-shot solve of a TSPLIB (.tsp), rudy /
+-- G-set (Max-Cut), OR-Library bqp (QUBO) or JSON payload file through the
+-- SDK on the local engine. The C main calls main(args) with the words
 -- after "solve" and exits with what it returns: 0 ok, 1 error, 2 usage.
 -- Results go to stdout (one JSON object with --json); messages and the
 -- live progress line (only when stderr is a terminal) go to stderr.
@@ -12,13 +13,18 @@ local cli = {}
 
 cli.USAGE = [[
 usage: nerox solve FILE [options]
-  FILE                a TSPLIB .tsp file
+  FILE                a TSPLIB .tsp file, a rudy / G-set graph (Max-Cut),
+                      an OR-Library bqp*.txt file (QUBO) or a .json payload
+                      {"problem_type": ..., ...}
+  --format F          tsplib, rudy, bqp or json (default: from the file)
+  --instance K        which instance of a bqp file (default 1)
   --solver NAME       cpu, gpu or auto (default auto)
   --time-limit S      stop after S seconds (default 10 unless --sweeps)
   --sweeps N          stop after N sweeps per replica (reproducible)
   --seed N            random seed (default: random, printed in the result)
   --replicas N        temperatures in the parallel-tempering ladder
-  --target-energy E   stop as soon as a tour of length <= E is found
+  --target-energy E   stop as soon as the energy is <= E (a tour's length;
+                      -cut for Max-Cut; -value for bqp files)
   --json              print the result as one JSON object on stdout
   -h, --help          show this help]]
 
@@ -31,6 +37,15 @@ local VALUE_FLAGS = {
   ["--replicas"] = { "replicas", "integer" },
   ["--target-energy"] = { "target_energy", "number" },
 }
+
+-- Flags of the command itself: flag -> {option, kind of value}.
+local OWN_FLAGS = {
+  ["--format"] = { "format", "string" },
+  ["--instance"] = { "instance", "integer" },
+}
+
+-- File formats and the problem type each is solved as.
+cli.FORMATS = { "tsplib", "rudy", "bqp", "json" }
 
 -- SDK parameter -> the flag that sets it, for messages.
 local FLAG_OF = {}
@@ -79,24 +94,41 @@ local function split_flag(word)
   return word, nil
 end
 
--- Parse the words after "solve" into {file, json, help, params}. Raises
--- {usage = message} on a bad command line.
+-- Check --format and --instance.
+local function check_own(opts)
+  if opts.format then
+    local ok = false
+    for _, f in ipairs(cli.FORMATS) do ok = ok or f == opts.format end
+    if not ok then
+      usage_error("--format: must be one of %s, got '%s'",
+                  table.concat(cli.FORMATS, ", "), opts.format)
+    end
+  end
+  if opts.instance and opts.instance < 1 then
+    usage_error("--instance: instances are numbered from 1, got %d",
+                opts.instance)
+  end
+end
+
+-- Parse the words after "solve" into {file, json, help, params, format,
+-- instance}. Raises {usage = message} on a bad command line.
 function cli.parse_args(args)
   local opts = { params = {}, json = false, help = false }
   local i = 1
   while i <= #args do
     local flag, value = split_flag(args[i])
-    local spec = VALUE_FLAGS[flag]
+    local spec = VALUE_FLAGS[flag] or OWN_FLAGS[flag]
     if spec then
       if value == nil then
         i = i + 1
         value = args[i]
         if value == nil then usage_error("%s: needs a value", flag) end
       end
-      if opts.params[spec[1]] ~= nil then
+      local into = VALUE_FLAGS[flag] and opts.params or opts
+      if into[spec[1]] ~= nil then
         usage_error("%s: given more than once", flag)
       end
-      opts.params[spec[1]] = convert(flag, spec[2], value)
+      into[spec[1]] = convert(flag, spec[2], value)
     elseif flag == "--json" or flag == "-h" or flag == "--help" then
       if value ~= nil then usage_error("%s: takes no value", flag) end
       opts[flag == "--json" and "json" or "help"] = true
@@ -112,6 +144,7 @@ function cli.parse_args(args)
   if not opts.help then
     if not opts.file then usage_error("FILE: missing") end
     check_values(opts)
+    check_own(opts)
   end
   return opts
 end
@@ -124,12 +157,80 @@ local function progress_line(ev)
   io.stderr:flush()
 end
 
+-- The first line of a file that is not blank, or nil and a message.
+local function first_line(path)
+  local f, err = io.open(path, "r")
+  if not f then return nil, err end
+  for line in f:lines() do
+    if line:match("%S") then f:close(); return line end
+  end
+  f:close()
+  return ""
+end
+
+-- The format of FILE: --format, else the name (.tsp, .json, bqp*.txt),
+-- else the first line ("n m": rudy; one count: bqp; "KEY:": TSPLIB).
+-- Raises {failure = message} when it cannot tell.
+function cli.detect_format(path)
+  local base = path:match("([^/]*)$")
+  if base:match("%.tsp$") then return "tsplib" end
+  if base:match("%.json$") then return "json" end
+  if base:match("^bqp.*%.txt$") then return "bqp" end
+  local line, err = first_line(path)
+  if not line then error({ failure = err }, 0) end
+  if line:match("^%s*%d+%s+%d+%s*$") then return "rudy" end
+  if line:match("^%s*%d+%s*$") then return "bqp" end
+  if line:match("^%s*[%a_]+%s*:") then return "tsplib" end
+  error({ failure = path .. ": cannot tell the format of this file (use " ..
+          "--format " .. table.concat(cli.FORMATS, "|") .. ")" }, 0)
+end
+
+-- Paths inside a JSON payload are relative to the JSON file's folder.
+local PATH_FIELDS = { tsplib = true, rudy = true, bqp = true }
+
+-- A JSON payload file as a submission (raises {failure = message}).
+local function read_json(path)
+  local f, err = io.open(path, "r")
+  if not f then error({ failure = err }, 0) end
+  local text = f:read("a")
+  f:close()
+  local ok, obj = pcall(require("cjson").decode, text)
+  if not ok then
+    error({ failure = path .. ": not valid JSON: " .. tostring(obj) }, 0)
+  end
+  if type(obj) ~= "table" or type(obj.problem_type) ~= "string" then
+    error({ failure = path .. ": expected an object with a " ..
+            "\"problem_type\" string" }, 0)
+  end
+  local dir = path:match("^(.*)/[^/]*$")
+  for k in pairs(PATH_FIELDS) do
+    local v = obj[k]
+    if dir and type(v) == "string" and v:sub(1, 1) ~= "/" then
+      obj[k] = dir .. "/" .. v
+    end
+  end
+  return obj
+end
+
+-- The submission for FILE in `format`, before the command's parameters.
+function cli.submission(opts, format)
+  if format == "tsplib" then
+    return { problem_type = "tsp", tsplib = opts.file }
+  elseif format == "rudy" then
+    return { problem_type = "maxcut", rudy = opts.file }
+  elseif format == "bqp" then
+    return { problem_type = "qubo", bqp = opts.file,
+             instance = opts.instance or 1 }
+  end
+  return read_json(opts.file)
+end
+
 -- Solve the file; returns the result (raises nerox errors).
-local function solve(opts)
+local function solve(opts, format)
   local client = nerox.Client()
-  local submission = { tsplib = opts.file }
+  local submission = cli.submission(opts, format)
   for k, v in pairs(opts.params) do submission[k] = v end
-  local job = client.optimize:tsp(submission)
+  local job = client.optimize:submit(submission)
   if os.getenv("NEROX_STDERR_TTY") == "1" then
     for ev in job:stream() do progress_line(ev) end
     io.stderr:write("\n")
@@ -137,10 +238,16 @@ local function solve(opts)
   return job:wait()
 end
 
+-- The instance's name: the result's, else the file's name less .json.
+local function instance_of(res, file)
+  if res.instance ~= nil or file == nil then return res.instance end
+  return (file:match("([^/]+)$"):gsub("%.json$", ""))
+end
+
 -- The result as printed by --json.
 function cli.json_object(res, file)
   return {
-    problem_type = res.problem_type, instance = res.instance,
+    problem_type = res.problem_type, instance = instance_of(res, file),
     file = file, n = res.n, energy = res.energy, objective = res.objective,
     solution = res.solution, status = res.status, stop = res.stop,
     solver = res.solver, device = res.device, seed = res.seed,
@@ -148,6 +255,7 @@ function cli.json_object(res, file)
     elapsed_s = (res.queued_s or 0) + (res.run_s or 0),
     queued_s = res.queued_s, run_s = res.run_s,
     model_hash = res.model_hash, version = res.version, job_id = res.job_id,
+    feasible = res.feasible, violation = res.violation, sense = res.sense,
   }
 end
 
@@ -166,8 +274,32 @@ local function wrap_tour(tour, indent, width)
   return table.concat(lines, "\n")
 end
 
+-- The short human summary of a binary-kernel result (Max-Cut, QUBO, ...).
+local function binary_summary(res)
+  local feasible = ""
+  if res.feasible ~= nil then
+    feasible = res.feasible and ", feasible" or ", NOT feasible"
+  end
+  local out = {
+    string.format("instance  %s (%s, %d variables)", tostring(res.instance),
+                  res.problem_type, res.n or 0),
+    string.format("energy    %s", tostring(res.energy)),
+    string.format("objective %s (%s%s)", tostring(res.objective),
+                  res.sense or "minimize", feasible),
+    string.format("status    %s (stopped by %s after %d sweeps, %.2f s)",
+                  res.status, tostring(res.stop), res.sweeps or 0,
+                  res.run_s or 0),
+    string.format("solver    %s on %s, seed %d, %d replicas", res.solver,
+                  tostring(res.device), res.seed, res.replicas or 0),
+    "solution (0-based order)",
+    wrap_tour(res.solution or {}, "  ", 78),
+  }
+  return table.concat(out, "\n")
+end
+
 -- The short human summary.
 function cli.summary(res)
+  if res.problem_type ~= "tsp" then return binary_summary(res) end
   local out = {
     string.format("instance  %s (%d cities)", tostring(res.instance),
                   res.n or 0),
@@ -184,11 +316,16 @@ function cli.summary(res)
 end
 
 -- A message for an error caught while solving.
-local function error_message(err)
+local function failure_message(err)
+  if type(err) == "table" and err.failure then return err.failure end
   if errors.is(err, "ValidationError") then
     local flag = FLAG_OF[err.field]
     if flag then return flag .. ": " .. err.message end
-    return err.message
+    if err.field == nil or PATH_FIELDS[err.field] or
+       err.message:match("^[^:]+:%d+: ") then
+      return err.message
+    end
+    return err.field .. ": " .. err.message
   end
   return tostring(err)
 end
@@ -204,12 +341,26 @@ function cli.main(args)
     io.stdout:write(cli.USAGE, "\n")
     return 0
   end
+  local format = opts.format
+  if not format then
+    ok, format = pcall(cli.detect_format, opts.file)
+    if not ok then
+      io.stderr:write("nerox solve: ", failure_message(format), "\n")
+      return 1
+    end
+  end
+  if opts.instance and format ~= "bqp" then
+    io.stderr:write("nerox solve: --instance: only for bqp files (this " ..
+                    "one is read as ", format, ")\n", cli.USAGE, "\n")
+    return 2
+  end
   local res
-  ok, res = pcall(solve, opts)
+  ok, res = pcall(solve, opts, format)
   if not ok then
-    io.stderr:write("nerox solve: ", error_message(res), "\n")
+    io.stderr:write("nerox solve: ", failure_message(res), "\n")
     return 1
   end
+  res.instance = instance_of(res, opts.file)
   if opts.json then
     io.stdout:write(require("cjson").encode(cli.json_object(res, opts.file)),
                     "\n")

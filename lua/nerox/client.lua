@@ -51,9 +51,9 @@ local function core_submit(core, model, cp)
   local ok, job = pcall(core.submit, model, cp)
   if ok then return job end
   local msg = tostring(job)
-  local field = msg:match("^([%w_]+): ")
+  local field, rest = msg:match("^([%w_]+): (.*)$")
   if field and cp[field] ~= nil then
-    errors.raise("ValidationError", msg, { field = field })
+    errors.raise("ValidationError", rest, { field = field })
   end
   errors.raise("ServerError", msg)
 end
