@@ -92,9 +92,9 @@ int unwrap(int i)
   return i < 0 ? i + n : i;
 }
 
-int d(int i, int j)
+int64_t d(int i, int j)
 {
-  return dist[uint(i) * uint(n) + uint(j)];
+  return int64_t(dist[uint(i) * uint(n) + uint(j)]);
 }
 
 int T(int p)
@@ -121,16 +121,16 @@ bool too_long(int len, int total)
 // perm_accept. Its threshold never exceeds thr_max (neglog[0] is the
 // table's largest entry), so perm.c's early rejection above thr_max
 // changes nothing and is left out here; delta <= 0 passes too.
-bool accept(int delta, uint u)
+bool accept(int64_t delta, uint u)
 {
   uint hi, lo;
   umulExtended(tq, neglog[u >> (32 - PERM_NEGLOG_BITS)], hi, lo);
-  return delta <= 0 || uint(delta) <= hi;
+  return delta <= int64_t(hi);
 }
 
 // The draws of proposal i (perm.c propose()).
 int a, b, side, end_;
-int dab;
+int64_t dab;
 uint u;
 
 void draw(uint i)
@@ -144,7 +144,7 @@ void draw(uint i)
   f = rng_mullo(f, pc.k);
   a = int(ua);
   b = nb.x;
-  dab = nb.y;
+  dab = int64_t(nb.y);
   side = int(f >> 31);
   end_ = int(f >> 30) & 1;
 }
@@ -167,7 +167,7 @@ void two_opt(uint i, bool on)
   int ia = wrap(pa + step);
   int na = T(ia);
   int nb = T(wrap(pb + step));
-  int delta = dab + d(na, nb) - d(a, na) - d(b, nb);
+  int64_t delta = dab + d(na, nb) - d(a, na) - d(b, nb);
   bool acc = accept(delta, u);
   bool ok = on && na != b && nb != a && acc
             && !too_long(unwrap(pb - ia) + 1, n);
@@ -192,7 +192,7 @@ void two_opt(uint i, bool on)
   }
   count(steps, t);
   if (ok)
-    e += int64_t(delta);
+    e += delta;
 }
 
 // perm.c or_opt() and move_segment() for a segment of L cities (a
@@ -222,7 +222,7 @@ void or_opt(int L, uint i, bool on)
   int pdd = side != 0 ? pb : po;     // pos[dd]
   int far = a == s1 ? sl : s1;
   int first = side != 0 ? far : a;
-  int delta = d(p, q) - d(p, s1) - d(sl, q) - d(c, dd) + dab
+  int64_t delta = d(p, q) - d(p, s1) - d(sl, q) - d(c, dd) + dab
                   + d(o, far);
   bool acc = accept(delta, u);
   int xlen = unwrap(pcc - wrap(ps + L)) + 1;
@@ -256,7 +256,7 @@ void or_opt(int L, uint i, bool on)
       put(wrap(sp + 1), mid);
       put(wrap(sp + 2), same ? sl : s1);
     }
-    e += int64_t(delta);
+    e += delta;
   }
 }
 

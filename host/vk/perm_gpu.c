@@ -118,11 +118,17 @@ static uint32_t pg_env_u32(const char *name, uint32_t dflt)
   return errno || *end || x > UINT32_MAX ? dflt : (uint32_t)x;
 }
 
-/* Most loop iterations one proposal can take (perm.comp: `worst`). */
+/* Proposals per block of perm.comp's loop: one move period, each kind
+ * written out (3 or-opts of 1, 2 and 3 cities, then 5 2-opts). */
+#define PG_BLOCK PERM_MOVE_PERIOD
+_Static_assert(PERM_MOVE_PERIOD == 8 && PERM_OR_MOVES == 3,
+               "shaders/perm.comp writes out this move mix");
+
+/* Most loop iterations one block can take (perm.comp: `worst`). */
 static uint32_t pg_worst(int n)
 {
   uint32_t half = (uint32_t)n / 2u;
-  return 2u + (half < PERM_MAX_SPAN ? half : PERM_MAX_SPAN);
+  return 1u + PG_BLOCK * (half < PERM_MAX_SPAN ? half : PERM_MAX_SPAN);
 }
 
 /* ---- device and buffers --------------------------------------------- */
@@ -294,7 +300,6 @@ static void pg_teardown(pg_run *r)
 
 /* ---- serial phases, as perm.c --------------------------------------- */
 
-static long g_disp, g_rounds;
 static uint64_t pg_proposals(const pg_run *r)
 {
   return (uint64_t)r->sweeps_done * (uint64_t)r->n * (uint64_t)r->rep;
@@ -403,7 +408,7 @@ static int pg_check_ctl(pg_run *r, uint32_t total, uint32_t *before,
   }
   if (open && !moved)
     return pg_fail(err, errlen, "a dispatch made no progress (loop budget "
-                   "%u below one proposal's %u iterations)", r->budget,
+                   "%u below one block's %u iterations)", r->budget,
                    pg_worst(r->n));
   return open;
 }
@@ -441,13 +446,18 @@ static int pg_round(pg_run *r, char *err, size_t errlen)
                      errlen))
       goto done;
     used += r->batch;
-    g_disp += r->batch;
     open = pg_check_ctl(r, total, before, err, errlen);
     if (open < 0)
       goto done;
   }
-  /* Next round: as many dispatches as this one took, at once. */
-  r->batch = used < PG_MAX_BATCH ? used : PG_MAX_BATCH;
+  /* Next round: as many dispatches as this one took, at once; one fewer
+   * when one submission was enough, so that the count follows the rounds
+   * down too (hot random tours at the start need several, and each
+   * dispatch past the last costs a few microseconds). */
+  if (used > r->batch)
+    r->batch = used < PG_MAX_BATCH ? used : PG_MAX_BATCH;
+  else if (r->batch > 1)
+    r->batch--;
   rc = nvk_buffer_read(r->buf[PG_ENERGY], 0, r->energy, (size_t)r->rep
                        * sizeof *r->energy, err, errlen);
 done:
@@ -467,7 +477,6 @@ static int pg_anneal(pg_run *r, char *err, size_t errlen)
     if (rc > 0)
       return 0;
     r->sweeps_done += r->round_len;
-    g_rounds++;
     pg_exchange(r);
     r->round++;
     if (pg_track_best(r, err, errlen))
@@ -574,9 +583,7 @@ int perm_solve_gpu(const perm_model *m, const perm_params *p,
   r.budget = pg_env_u32(PG_ENV_BUDGET, PG_LOOP_BUDGET);
   r.cut = pg_env_u32(PG_ENV_CUT, 0);
   r.batch = 1;
-  g_disp = g_rounds = 0;
   rc = pg_solve(&r, res, device, devlen, err, errlen);
-  if (getenv("PGSTAT")) fprintf(stderr, "STAT rounds %ld disp %ld n %d rep %d\n", g_rounds, g_disp, r.n, r.rep);
   pg_teardown(&r);
   return rc;
 }

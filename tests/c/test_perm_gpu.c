@@ -164,6 +164,36 @@ static void test_long_run(void)
   inst_free(&in);
 }
 
+/* A small loop budget: every round takes many dispatches, each resuming
+ * at the block (8 proposals) where the last one stopped, also where a
+ * sweep ends inside a block (n % 8 != 0). */
+static void test_small_budget(void)
+{
+  static const struct {
+    const char *name, *budget;
+    int replicas;
+    int64_t sweeps;
+  } runs[] = {
+    { "kroA100", "450", 13, 60 },   /* one block (401) per dispatch */
+    { "kroA100", "2000", 9, 60 },
+    { "gr17", "80", 7, 400 },       /* n % 8 == 1 */
+    { "pcb442", "5000", 18, 10 },   /* n % 8 == 2 */
+  };
+  for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+    inst in;
+    if (inst_load(&in, runs[i].name, 1)) {
+      CHECK(0);
+      continue;
+    }
+    setenv(ENV_BUDGET, runs[i].budget, 1);
+    printf("  budget %s:\n", runs[i].budget);
+    same_result(runs[i].name, &in, sweeps_params(31 + i, runs[i].replicas,
+                                                 runs[i].sweeps, 2));
+    unsetenv(ENV_BUDGET);
+    inst_free(&in);
+  }
+}
+
 /* ---- a dispatch cut short ------------------------------------------- */
 
 static void expect_cut(const inst *in, const char *var, const char *value)
@@ -341,6 +371,7 @@ static int run_device_tests(void)
          nvk_device_type_name(info.type));
   test_parity();
   test_long_run();
+  test_small_budget();
   test_cut(&info);
   CHECK(strcmp(device, info.name) == 0);
   if (inst_load(&in, "berlin52", 1) == 0) {
