@@ -274,9 +274,8 @@ static job *core_check_job(lua_State *L, int idx)
   return *ud;
 }
 
-static lua_Integer core_opt_int(lua_State *L, int t, const char *key,
-                                lua_Integer dflt, lua_Integer lo,
-                                lua_Integer hi)
+lua_Integer core_opt_int(lua_State *L, int t, const char *key,
+                         lua_Integer dflt, lua_Integer lo, lua_Integer hi)
 {
   lua_getfield(L, t, key);
   lua_Integer v = dflt;

@@ -13,6 +13,11 @@ void core_push_model(lua_State *L, nx_model *m);
 /* The open model at idx, or a Lua argument error. */
 nx_model *core_check_model(lua_State *L, int idx);
 
+/* t[key] as an integer within [lo, hi] (dflt when nil), or a Lua error
+ * naming the key. */
+lua_Integer core_opt_int(lua_State *L, int t, const char *key,
+                         lua_Integer dflt, lua_Integer lo, lua_Integer hi);
+
 /* core.binary_model{n = N, h = {...}, couplings = {i, j, w, ...},
  * offset = C}: a QUBO of the binary kernel (core_binary.c). */
 int core_binary_model(lua_State *L);

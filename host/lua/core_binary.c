@@ -10,23 +10,6 @@
 /* Largest |coupling| accepted: couplings are int32 in the kernel. */
 #define CORE_MAX_COUPLING INT32_MAX
 
-/* spec[key] as an integer within [lo, hi], or an error naming the key. */
-static lua_Integer core_field_int(lua_State *L, int t, const char *key,
-                                  lua_Integer dflt, lua_Integer lo,
-                                  lua_Integer hi)
-{
-  lua_getfield(L, t, key);
-  lua_Integer v = dflt;
-  if (!lua_isnil(L, -1)) {
-    int isint = 0;
-    v = lua_tointegerx(L, -1, &isint);
-    if (!isint || v < lo || v > hi)
-      luaL_error(L, "%s: expected an integer from %I to %I", key, lo, hi);
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
 /* Element k (1-based) of the table at t as an integer in [lo, hi]. On
  * error, free `owned` first so nothing leaks past luaL_error. */
 static lua_Integer core_elem_int(lua_State *L, int t, lua_Integer k,
@@ -103,8 +86,8 @@ static int64_t core_read_couplings(lua_State *L, int n, int32_t **block,
 int core_binary_model(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
-  int n = (int)core_field_int(L, 1, "n", 0, 1, BINARY_MAX_N);
-  int64_t offset = core_field_int(L, 1, "offset", 0, LUA_MININTEGER / 4,
+  int n = (int)core_opt_int(L, 1, "n", 0, 1, BINARY_MAX_N);
+  int64_t offset = core_opt_int(L, 1, "offset", 0, LUA_MININTEGER / 4,
                                   LUA_MAXINTEGER / 4);
   int64_t *h = core_read_h(L, n);
   int32_t *b = NULL;
