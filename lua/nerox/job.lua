@@ -74,6 +74,7 @@ end
 -- "cancelled" or "timed_out".
 function Job:status()
   check_self(self, "status")
+  if self._plugin_failed then return "failed" end
   return self._core:state()
 end
 
@@ -181,7 +182,17 @@ end
 function Job:_decode(raw)
   local spec = self._spec
   local ok, res = pcall(spec.plugin.decode, spec.payload, raw, spec.enc)
-  if not ok then error(errors.wrap(res, "ServerError"), 0) end
+  if not ok or type(res) ~= "table" then
+    -- A plugin error fails this job (and only this job): the result
+    -- becomes a failed one that names the plugin's error.
+    local why = ok and "decode returned " .. type(res) or
+                tostring(errors.wrap(res, "ServerError").message or res)
+    self._plugin_failed = true
+    res = { error = string.format("plugin %s: decode failed: %s",
+                                  spec.problem_type, why) }
+    raw = setmetatable({ status = "failed", error = res.error },
+                       { __index = raw })
+  end
   res.status = raw.status
   res.problem_type = spec.problem_type
   res.job_id = self.id

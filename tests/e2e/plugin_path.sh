@@ -56,6 +56,38 @@ if out=$("$NEROX" run "$tmp/ring.lua" 2>&1); then
 fi
 grep -q "problem_type" <<<"$out" || fail "unknown type unclear: $out"
 
+# A plugin that fails in decode fails its own job, not the process; a
+# plugin missing a function is refused with its file and the reason.
+cat >"$tmp/plugins/crash.lua" <<'LUA'
+local qubo = require "nerox.plugins.qubo"
+local p = {}
+for k, v in pairs(qubo) do p[k] = v end
+p.name = "crash"
+p.decode = function() error("decode exploded") end
+return p
+LUA
+printf 'return { name = "partial", validate = function() end }\n' \
+  >"$tmp/plugins/partial.lua"
+cat >"$tmp/crash.lua" <<'LUA'
+local nerox = require "nerox"
+local client = nerox.Client()
+local Q = { { 0, 0, -1 }, { 0, 1, 2 }, { 1, 1, -1 } }
+local job = client.optimize:submit{ problem_type = "crash", Q = Q,
+                                    sweeps = 10 }
+local ok, err = pcall(job.wait, job)
+assert(not ok and nerox.is(err, nerox.JobFailedError), tostring(err))
+assert(tostring(err):find("decode exploded"), tostring(err))
+assert(job:status() == "failed")
+local ok2, err2 = pcall(client.optimize.submit, client.optimize,
+                        { problem_type = "partial" })
+assert(not ok2 and tostring(err2):find("partial.lua"), tostring(err2))
+assert(tostring(err2):find("encode"), tostring(err2))
+print("after", client.optimize:qubo{ Q = Q, sweeps = 10 }:wait().energy)
+LUA
+out=$(NEROX_PLUGIN_PATH="$tmp/plugins" "$NEROX" run "$tmp/crash.lua" 2>&1) \
+  || fail "crash plugin took the script down: $out"
+grep -q "after	-1" <<<"$out" || fail "jobs after a plugin error: $out"
+
 # The remote client is not part of this version.
 if out=$(NEROX_API_URL=http://127.0.0.1:9 "$NEROX" solve \
          "$NEROX_DATA_DIR/tsplib/gr24.tsp" --sweeps 10 2>&1); then
