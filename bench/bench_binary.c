@@ -1,5 +1,6 @@
-/* Benchmark of the CPU `binary` kernel on G-set Max-Cut graphs and
- * OR-Library bqp QUBO instances.
+/* Benchmark of the `binary` kernel on G-set Max-Cut graphs and
+ * OR-Library bqp QUBO instances, on the CPU or (--solver gpu) through
+ * Vulkan (host/vk/binary_gpu.c; the layout flags are the CPU's only).
  *
  * For each instance it runs several seeds under a time budget, stopping a
  * seed early when it reaches the target (the best known unless --target
@@ -10,7 +11,7 @@
  *
  *   bench_binary [--time S] [--seeds N] [--threads T] [--replicas R]
  *                [--layout auto|sparse|dense|wide|dense-wide]
- *                [--target V] [--no-target]
+ *                [--solver cpu|gpu] [--target V] [--no-target]
  *                [--header] [--data DIR] INSTANCE...
  *
  * INSTANCE is a G-set name (DIR/gset/NAME), bqpN.k, the k-th instance
@@ -27,13 +28,15 @@
 #include "anneal/binary.h"
 #include "anneal/binary_internal.h"
 #include "anneal/rng.h"
+#include "vk/binary_gpu.h"
+#include "vk/vk.h"
 
 /* Most seeds per instance. */
 #define BENCH_MAX_SEEDS 100
 
 typedef struct options {
   double time_s;
-  int seeds, threads, replicas, layout, header, no_target;
+  int seeds, threads, replicas, layout, header, no_target, gpu;
   long long target;
   int has_target;
   const char *data;
@@ -261,6 +264,18 @@ static void header(void)
          "---: | ---: |\n");
 }
 
+static int solve(const options *o, const binary_model *m,
+                 const anneal_params *p, anneal_result *res, char *err,
+                 size_t errlen)
+{
+  char dev[256];
+  if (o->gpu)
+    return binary_solve_gpu(m, p, NULL, NULL, res, dev, sizeof dev, err,
+                            errlen);
+  return binary_solve_cpu_layout(m, p, o->layout, NULL, NULL, res, err,
+                                 errlen);
+}
+
 static int bench_one(const options *o, const char *name)
 {
   double val[BENCH_MAX_SEEDS], thit[BENCH_MAX_SEEDS], rate = 0, cpu = 0;
@@ -280,8 +295,7 @@ static int bench_one(const options *o, const char *name)
                         -target };
     anneal_result res;
     double c0 = cpu_s();
-    if (binary_solve_cpu_layout(&q.m, &p, o->layout, NULL, NULL, &res, err,
-                                sizeof err)) {
+    if (solve(o, &q.m, &p, &res, err, sizeof err)) {
       fprintf(stderr, "bench_binary: %s: %s\n", name, err);
       qubo_free(&q);
       return -1;
@@ -329,7 +343,8 @@ static void usage(void)
           "usage: bench_binary [--time S] [--seeds N] [--threads T]\n"
           "         [--replicas R]\n"
           "         [--layout auto|sparse|dense|wide|dense-wide]\n"
-          "         [--target V] [--no-target] [--header] [--data DIR]\n"
+          "         [--solver cpu|gpu] [--target V] [--no-target]\n"
+          "         [--header] [--data DIR]\n"
           "         INSTANCE...\n");
 }
 
@@ -361,6 +376,9 @@ static int parse(options *o, int argc, char **argv, int *first)
       o->target = atoll(v), o->has_target = 1;
     else if (!strcmp(a, "--data"))
       o->data = v;
+    else if (!strcmp(a, "--solver") && (!strcmp(v, "gpu")
+                                         || !strcmp(v, "cpu")))
+      o->gpu = !strcmp(v, "gpu");
     else if (!strcmp(a, "--layout"))
       o->layout = layout_flags(v);
     else
@@ -375,7 +393,7 @@ static int parse(options *o, int argc, char **argv, int *first)
 int main(int argc, char **argv)
 {
   const char *env = getenv("NEROX_DATA_DIR");
-  options o = { 1.0, 10, 0, 0, BINARY_LAYOUT_AUTO, 0, 0, 0, 0,
+  options o = { 1.0, 10, 0, 0, BINARY_LAYOUT_AUTO, 0, 0, 0, 0, 0,
                 env && *env ? env : "../shared/data" };
   int first, rc = 0;
   if (argc > 1 && !strcmp(argv[1], "--help")) {
@@ -391,5 +409,7 @@ int main(int argc, char **argv)
   for (int i = first; i < argc; i++)
     if (bench_one(&o, argv[i]))
       rc = 1;
+  if (o.gpu)
+    nvk_shutdown();
   return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "vk/binary_gpu.h"
 #include "vk/perm_gpu.h"
 #include "vk/vk.h"
 
@@ -345,14 +346,7 @@ static int job_solve(job *j, const perm_params *pp, perm_result *res,
                      char *err, size_t errlen)
 {
   job_solver solver = j->params.solver;
-  if (model_get_kind(j->model) == MODEL_BINARY) {
-    j->solver = "cpu";
-    if (solver == JOB_SOLVER_AUTO)
-      j->solver_reason = "cpu: the binary kernel runs on the cpu only";
-    snprintf(j->device, sizeof j->device, "%s", engine_cpu_device());
-    return binary_solve_cpu(model_binary(j->model), pp, job_on_progress, j,
-                            res, err, errlen);
-  }
+  int binary = model_get_kind(j->model) == MODEL_BINARY;
   if (solver == JOB_SOLVER_AUTO) {
     solver = engine_auto_solver();
     j->solver_reason = engine_auto_reason();
@@ -360,13 +354,19 @@ static int job_solve(job *j, const perm_params *pp, perm_result *res,
   if (solver == JOB_SOLVER_GPU) {
     j->solver = "gpu";
     char name[ENGINE_DEVICE_MAX - 8] = "";
-    int rc = perm_solve_gpu(model_perm(j->model), pp, job_on_progress, j,
-                            res, name, sizeof name, err, errlen);
+    int rc = binary
+             ? binary_solve_gpu(model_binary(j->model), pp, job_on_progress,
+                                j, res, name, sizeof name, err, errlen)
+             : perm_solve_gpu(model_perm(j->model), pp, job_on_progress, j,
+                              res, name, sizeof name, err, errlen);
     snprintf(j->device, sizeof j->device, "gpu: %s", name[0] ? name : "?");
     return rc;
   }
   j->solver = "cpu";
   snprintf(j->device, sizeof j->device, "%s", engine_cpu_device());
+  if (binary)
+    return binary_solve_cpu(model_binary(j->model), pp, job_on_progress, j,
+                            res, err, errlen);
   return perm_solve_cpu(model_perm(j->model), pp, job_on_progress, j,
                         res, err, errlen);
 }
@@ -508,11 +508,6 @@ static job *job_create(nx_model *m, const job_params *p, char *err,
 int engine_submit(nx_model *m, const job_params *p, job **out,
                   char *err, size_t errlen)
 {
-  if (p->solver == JOB_SOLVER_GPU && model_get_kind(m) == MODEL_BINARY) {
-    snprintf(err, errlen, "solver: the binary kernel has no Vulkan "
-             "backend yet (use 'cpu' or 'auto')");
-    return -1;
-  }
   job *j = job_create(m, p, err, errlen);
   if (!j)
     return -1;

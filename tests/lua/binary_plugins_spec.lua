@@ -204,13 +204,19 @@ describe("qubo plugin", function()
     assert.matches("out of range", err.message)
   end)
 
-  it("refuses the gpu solver clearly", function()
-    local ok, err = pcall(client.optimize.qubo, client.optimize, {
-      Q = { { 0, 1, -1 } }, solver = "gpu", sweeps = 1 })
-    assert.is_false(ok)
-    assert.is_true(nerox.is(err, nerox.ValidationError))
-    assert.equal("solver", err.field)
-    assert.matches("^the binary kernel", err.message)
+  it("gives the same solution on the gpu and the cpu", function()
+    local function run(solver)
+      return client.optimize:qubo{ bqp = DATA .. "/bqp/bqp50.txt",
+                                   instance = 1, seed = 7, replicas = 5,
+                                   sweeps = 300, solver = solver }:wait()
+    end
+    local cpu, gpu = run("cpu"), run("gpu")
+    assert.equal("cpu", cpu.solver)
+    assert.equal("gpu", gpu.solver)
+    assert.matches("^gpu: ", gpu.device)
+    assert.equal(cpu.energy, gpu.energy)
+    assert.same(cpu.solution, gpu.solution)
+    assert.equal(cpu.model_hash, gpu.model_hash)
   end)
 end)
 

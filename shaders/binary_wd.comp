@@ -1,0 +1,6 @@
+// The `binary` kernel with int64 fields and updates from the dense matrix
+// (shaders/binary.glsl).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#define BINARY_DENSE 1
+#include "binary.glsl"
