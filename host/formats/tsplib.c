@@ -4,14 +4,16 @@
  * `KEY: value` (any blanks around the colon, or none); inside a section
  * line breaks carry no meaning, so sections are read token by token.
  * Distances follow TSPLIB95; GEO truncates degrees ((int)x) as the
- * reference code and every published optimum do. Every failure returns -1
- * with "label:LINE: reason" in err. No global mutable state. */
+ * reference code and every published optimum do. The lexer runs on a
+ * textio_src; number syntax and messages come from textio. Every failure
+ * returns -1 with "label:LINE: reason" in err. No global mutable state. */
 #include "formats/tsplib.h"
+
+#include "formats/textio.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,90 +25,20 @@
 #define TSPLIB_MAX_COORD 5.0e8     /* keeps every distance inside int32 */
 #define TL_PI 3.141592
 #define TL_RRR 6378.388
-#define TL_NUMLEN 128              /* longest numeric token */
 #define TL_VALLEN 128              /* longest header value kept */
-#define TL_INT_SAT 1000000000000LL /* integer parsing saturates here */
-#define TL_SHOWLEN 40              /* token characters quoted in errors */
-
-#if defined(__GNUC__)
-#define TL_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define TL_PRINTF(a, b)
-#endif
 
 /* ---- lexer ------------------------------------------------------------ */
 
-typedef struct tl_lex {
-  const char *p;
-  const char *end;
-  int line;      /* line of p */
-  int tok_line;  /* line of the last token taken */
-  const char *label;
-  char *err;
-  size_t errlen;
-} tl_lex;
-
-typedef struct tl_tok {
-  const char *s;
-  size_t len;
-  int line;
-} tl_tok;
-
-#define TL_SHOW(t) (int)((t)->len < TL_SHOWLEN ? (t)->len : TL_SHOWLEN), \
-                   (t)->s
-
-static int tl_fail(tl_lex *lx, int line, const char *fmt, ...)
-    TL_PRINTF(3, 4);
-
-/* Replace bytes that are not printable ASCII by '?': a reason quotes
- * tokens of the file, which may be binary garbage or terminal escapes. */
-static void tl_printable(char *s)
-{
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-      *s = '?';
-}
-
-static int tl_fail(tl_lex *lx, int line, const char *fmt, ...)
-{
-  va_list ap;
-  int k;
-
-  if (!lx->err || lx->errlen == 0)
-    return -1;
-  k = snprintf(lx->err, lx->errlen, "%s:%d: ", lx->label, line);
-  if (k >= 0 && (size_t)k < lx->errlen) {
-    va_start(ap, fmt);
-    vsnprintf(lx->err + k, lx->errlen - (size_t)k, fmt, ap);
-    va_end(ap);
-    tl_printable(lx->err + k);
-  }
-  return -1;
-}
-
-static void tl_init(tl_lex *lx, const char *text, size_t len,
-                    const char *label, char *err, size_t errlen)
-{
-  lx->p = text ? text : "";
-  lx->end = lx->p + (text ? len : 0);
-  lx->line = 1;
-  lx->tok_line = 1;
-  lx->label = label ? label : "<string>";
-  lx->err = err;
-  lx->errlen = errlen;
-  if (lx->end - lx->p >= 3 && memcmp(lx->p, "\xEF\xBB\xBF", 3) == 0)
-    lx->p += 3;  /* UTF-8 byte order mark */
-  if (err && errlen)
-    err[0] = '\0';
-}
+/* A token quoted by "%.*s": its first TEXTIO_SHOWLEN bytes. */
+#define TL_SHOW(t) \
+  (int)((t)->len < TEXTIO_SHOWLEN ? (t)->len : TEXTIO_SHOWLEN), (t)->s
 
 static int tl_space(char c)
 {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
-         c == '\v';
+  return textio_blank(c) || c == '\n';
 }
 
-static void tl_skip_ws(tl_lex *lx)
+static void tl_skip_ws(textio_src *lx)
 {
   while (lx->p < lx->end && tl_space(*lx->p)) {
     if (*lx->p == '\n')
@@ -116,7 +48,7 @@ static void tl_skip_ws(tl_lex *lx)
 }
 
 /* Look at the next blank-delimited token; 0 at the end of the text. */
-static int tl_peek(tl_lex *lx, tl_tok *t)
+static int tl_peek(textio_src *lx, textio_tok *t)
 {
   const char *q;
 
@@ -129,7 +61,7 @@ static int tl_peek(tl_lex *lx, tl_tok *t)
   return t->len > 0;
 }
 
-static void tl_take(tl_lex *lx, const tl_tok *t)
+static void tl_take(textio_src *lx, const textio_tok *t)
 {
   lx->p = t->s + t->len;
   lx->tok_line = t->line;
@@ -137,88 +69,12 @@ static void tl_take(tl_lex *lx, const tl_tok *t)
 
 /* ---- numbers ---------------------------------------------------------- */
 
-static int tl_digits(const tl_tok *t, size_t *i)
+/* Value of a token that passed textio_is_num. */
+static int tl_num(textio_src *lx, const textio_tok *t, double *out)
 {
-  size_t start = *i;
-
-  while (*i < t->len && isdigit((unsigned char)t->s[*i]))
-    (*i)++;
-  return *i > start;
-}
-
-static size_t tl_sign(const tl_tok *t)
-{
-  return t->len && (t->s[0] == '+' || t->s[0] == '-');
-}
-
-static int tl_is_int(const tl_tok *t)
-{
-  size_t i = tl_sign(t);
-
-  return tl_digits(t, &i) && i == t->len;
-}
-
-/* Decimal number: [+-]digits[.digits][e[+-]digits], or [+-].digits... */
-static int tl_is_num(const tl_tok *t)
-{
-  size_t i = tl_sign(t);
-  int whole, frac = 0;
-
-  if (t->len >= TL_NUMLEN)
-    return 0;
-  whole = tl_digits(t, &i);
-  if (i < t->len && t->s[i] == '.') {
-    i++;
-    frac = tl_digits(t, &i);
-  }
-  if (!whole && !frac)
-    return 0;
-  if (i < t->len && (t->s[i] == 'e' || t->s[i] == 'E')) {
-    i++;
-    if (i < t->len && (t->s[i] == '+' || t->s[i] == '-'))
-      i++;
-    if (!tl_digits(t, &i))
-      return 0;
-  }
-  return i == t->len;
-}
-
-static int tl_is_nonfinite(const tl_tok *t)
-{
-  size_t i = tl_sign(t);
-
-  return t->len - i >= 3 && (strncasecmp(t->s + i, "nan", 3) == 0 ||
-                             strncasecmp(t->s + i, "inf", 3) == 0);
-}
-
-/* Integer value of a token that passed tl_is_int, saturated. */
-static int64_t tl_int(const tl_tok *t)
-{
-  size_t i = tl_sign(t);
-  int64_t v = 0;
-
-  for (; i < t->len; i++) {
-    v = v * 10 + (t->s[i] - '0');
-    if (v > TL_INT_SAT) {
-      v = TL_INT_SAT;
-      break;
-    }
-  }
-  return t->s[0] == '-' ? -v : v;
-}
-
-/* Value of a token that passed tl_is_num. */
-static int tl_num(tl_lex *lx, const tl_tok *t, double *out)
-{
-  char buf[TL_NUMLEN];
-  char *endp;
-
-  memcpy(buf, t->s, t->len);
-  buf[t->len] = '\0';
-  *out = strtod(buf, &endp);
-  if (endp != buf + t->len)
-    return tl_fail(lx, t->line, "cannot convert number '%.*s'",
-                   TL_SHOW(t));
+  if (textio_num(t, out))
+    return textio_fail(lx, t->line, "cannot convert number '%.*s'",
+                       TL_SHOW(t));
   return 0;
 }
 
@@ -241,7 +97,7 @@ static const char *const tl_key_names[] = {
   "EOF"
 };
 
-static size_t tl_kw_len(const tl_tok *t)
+static size_t tl_kw_len(const textio_tok *t)
 {
   size_t i = 0;
 
@@ -251,7 +107,7 @@ static size_t tl_kw_len(const tl_tok *t)
 }
 
 /* Key of the keyword that starts token t, or K_NONE. */
-static int tl_key_of(const tl_tok *t)
+static int tl_key_of(const textio_tok *t)
 {
   size_t len = tl_kw_len(t);
   int k;
@@ -264,22 +120,22 @@ static int tl_key_of(const tl_tok *t)
 }
 
 /* Consume the keyword that starts token t; its key, or -1. */
-static int tl_key_take(tl_lex *lx, const tl_tok *t)
+static int tl_key_take(textio_src *lx, const textio_tok *t)
 {
   int key = tl_key_of(t);
 
   if (tl_kw_len(t) == 0)
-    return tl_fail(lx, t->line, "unexpected token '%.*s'", TL_SHOW(t));
+    return textio_fail(lx, t->line, "unexpected token '%.*s'", TL_SHOW(t));
   if (key == K_NONE)
-    return tl_fail(lx, t->line, "unknown keyword '%.*s'",
-                   (int)tl_kw_len(t), t->s);
+    return textio_fail(lx, t->line, "unknown keyword '%.*s'",
+                       (int)tl_kw_len(t), t->s);
   lx->p = t->s + tl_kw_len(t);
   lx->tok_line = t->line;
   return key;
 }
 
 /* Skip blanks and one ':' on the current line. */
-static void tl_skip_colon(tl_lex *lx)
+static void tl_skip_colon(textio_src *lx)
 {
   while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t'))
     lx->p++;
@@ -288,7 +144,7 @@ static void tl_skip_colon(tl_lex *lx)
 }
 
 /* The rest of the line after a keyword and its ':', trimmed, in buf. */
-static void tl_value(tl_lex *lx, char *buf, size_t cap)
+static void tl_value(textio_src *lx, char *buf, size_t cap)
 {
   const char *s, *e;
   size_t n;
@@ -318,29 +174,29 @@ static int tl_first_word_is(const char *value, const char *word)
 /* Next value of a section: 0 with *t a number (taken), 1 where the
  * section ends (end of text or a keyword; t->line says where), -1 on a
  * token that is not a number. */
-static int tl_next_num(tl_lex *lx, tl_tok *t, const char *sec)
+static int tl_next_num(textio_src *lx, textio_tok *t, const char *sec)
 {
   if (!tl_peek(lx, t)) {
     t->line = lx->tok_line;
     return 1;
   }
-  if (tl_is_num(t)) {
+  if (textio_is_num(t)) {
     tl_take(lx, t);
     return 0;
   }
   if (tl_key_of(t) != K_NONE)
     return 1;
-  if (tl_is_nonfinite(t))
-    return tl_fail(lx, t->line, "value '%.*s' in %s is not finite",
-                   TL_SHOW(t), sec);
-  return tl_fail(lx, t->line, "non-numeric token '%.*s' in %s",
-                 TL_SHOW(t), sec);
+  if (textio_is_nonfinite(t))
+    return textio_fail(lx, t->line, "value '%.*s' in %s is not finite",
+                       TL_SHOW(t), sec);
+  return textio_fail(lx, t->line, "non-numeric token '%.*s' in %s",
+                     TL_SHOW(t), sec);
 }
 
 /* Skip a section the solver does not need: numbers up to a keyword. */
-static int tl_skip_section(tl_lex *lx, const char *sec)
+static int tl_skip_section(textio_src *lx, const char *sec)
 {
-  tl_tok t;
+  textio_tok t;
   int rc;
 
   while ((rc = tl_next_num(lx, &t, sec)) == 0)
@@ -348,31 +204,31 @@ static int tl_skip_section(tl_lex *lx, const char *sec)
   return rc < 0 ? -1 : 0;
 }
 
-static int tl_extra(tl_lex *lx, const tl_tok *t, const char *sec)
+static int tl_extra(textio_src *lx, const textio_tok *t, const char *sec)
 {
   if (sec)
-    return tl_fail(lx, t->line, "too many values: '%.*s' after the end "
-                   "of %s", TL_SHOW(t), sec);
-  return tl_fail(lx, t->line, "unexpected number '%.*s' outside any "
-                 "section", TL_SHOW(t));
+    return textio_fail(lx, t->line, "too many values: '%.*s' after the end "
+                       "of %s", TL_SHOW(t), sec);
+  return textio_fail(lx, t->line, "unexpected number '%.*s' outside any "
+                     "section", TL_SHOW(t));
 }
 
 /* DIMENSION value: 3..TSPLIB_MAX_NODES. */
-static int tl_dimension(tl_lex *lx, const char *val, int line, int *n)
+static int tl_dimension(textio_src *lx, const char *val, int line, int *n)
 {
-  tl_tok t = { val, strlen(val), line };
+  textio_tok t = { val, strlen(val), line };
   int64_t v;
 
-  if (!tl_is_int(&t))
-    return tl_fail(lx, line, "DIMENSION '%.*s' is not an integer",
-                   TL_SHOW(&t));
-  v = tl_int(&t);
+  if (!textio_is_int(&t))
+    return textio_fail(lx, line, "DIMENSION '%.*s' is not an integer",
+                       TL_SHOW(&t));
+  v = textio_int(&t);
   if (v < 3)
-    return tl_fail(lx, line, "DIMENSION %s is too small (need at least "
-                   "3 nodes)", val);
+    return textio_fail(lx, line, "DIMENSION %s is too small (need at least "
+                       "3 nodes)", val);
   if (v > TSPLIB_MAX_NODES)
-    return tl_fail(lx, line, "DIMENSION %s exceeds the limit of %d "
-                   "nodes", val, TSPLIB_MAX_NODES);
+    return textio_fail(lx, line, "DIMENSION %s exceeds the limit of %d "
+                       "nodes", val, TSPLIB_MAX_NODES);
   *n = (int)v;
   return 0;
 }
@@ -399,7 +255,7 @@ static const char *const tl_metric_names[] = {
 #define TL_NMETRICS (int)(sizeof tl_metric_names / sizeof *tl_metric_names)
 
 typedef struct tl_tsp {
-  tl_lex lx;
+  textio_src lx;
   tsp_instance *t;
   int n;            /* 0 until DIMENSION */
   int metric;       /* -1 until EDGE_WEIGHT_TYPE */
@@ -424,8 +280,8 @@ static int tl_tsp_type(tl_tsp *ps, const char *val, int line)
 {
   if (tl_first_word_is(val, "TSP"))
     return 0;
-  return tl_fail(&ps->lx, line, "TYPE %s is not supported (only "
-                 "symmetric TSP is)", val);
+  return textio_fail(&ps->lx, line, "TYPE %s is not supported (only "
+                     "symmetric TSP is)", val);
 }
 
 static int tl_coord_type(tl_tsp *ps, const char *val, int line)
@@ -437,7 +293,7 @@ static int tl_coord_type(tl_tsp *ps, const char *val, int line)
   else if (strcasecmp(val, "NO_COORDS") == 0)
     ps->coord_dims = 0;
   else
-    return tl_fail(&ps->lx, line, "unknown NODE_COORD_TYPE '%s'", val);
+    return textio_fail(&ps->lx, line, "unknown NODE_COORD_TYPE '%s'", val);
   return 0;
 }
 
@@ -448,7 +304,7 @@ static int tl_tsp_spec(tl_tsp *ps, int key, int line)
 
   tl_value(&ps->lx, val, sizeof val);
   if (!val[0] && key != K_COMMENT && key != K_NAME)
-    return tl_fail(&ps->lx, line, "%s has no value", tl_key_names[key]);
+    return textio_fail(&ps->lx, line, "%s has no value", tl_key_names[key]);
   switch (key) {
   case K_NAME:
     snprintf(ps->t->name, sizeof ps->t->name, "%s", val);
@@ -460,14 +316,14 @@ static int tl_tsp_spec(tl_tsp *ps, int key, int line)
   case K_EW_TYPE:
     ps->metric = tl_lookup(tl_metric_names, TL_NMETRICS, val);
     if (ps->metric < 0)
-      return tl_fail(&ps->lx, line, "unknown or unsupported "
-                     "EDGE_WEIGHT_TYPE '%s'", val);
+      return textio_fail(&ps->lx, line, "unknown or unsupported "
+                         "EDGE_WEIGHT_TYPE '%s'", val);
     return 0;
   case K_EW_FORMAT:
     ps->fmt = tl_lookup(tl_fmt_names, F_COUNT, val);
     if (ps->fmt < 0)
-      return tl_fail(&ps->lx, line, "unknown EDGE_WEIGHT_FORMAT '%s'",
-                     val);
+      return textio_fail(&ps->lx, line, "unknown EDGE_WEIGHT_FORMAT '%s'",
+                         val);
     return 0;
   case K_NC_TYPE:
     return tl_coord_type(ps, val, line);
@@ -481,7 +337,7 @@ static int tl_read_node(tl_tsp *ps, char *seen, int k)
 {
   const char *sec = "NODE_COORD_SECTION";
   tsp_instance *t = ps->t;
-  tl_tok tok;
+  textio_tok tok;
   int64_t id;
   int d, rc;
 
@@ -489,36 +345,36 @@ static int tl_read_node(tl_tsp *ps, char *seen, int k)
   if (rc > 0) {
     for (d = 0; seen[d]; d++)
       ;
-    return tl_fail(&ps->lx, tok.line, "too few values: %s ends after %d "
-                   "of %d nodes (node %d missing)", sec, k, ps->n, d + 1);
+    return textio_fail(&ps->lx, tok.line, "too few values: %s ends after %d "
+                       "of %d nodes (node %d missing)", sec, k, ps->n, d + 1);
   }
   if (rc < 0)
     return -1;
-  if (!tl_is_int(&tok))
-    return tl_fail(&ps->lx, tok.line, "node id '%.*s' is not an integer",
-                   TL_SHOW(&tok));
-  id = tl_int(&tok);
+  if (!textio_is_int(&tok))
+    return textio_fail(&ps->lx, tok.line, "node id '%.*s' is not an integer",
+                       TL_SHOW(&tok));
+  id = textio_int(&tok);
   if (id < 1 || id > ps->n)
-    return tl_fail(&ps->lx, tok.line, "node id %.*s out of range 1..%d",
-                   TL_SHOW(&tok), ps->n);
+    return textio_fail(&ps->lx, tok.line, "node id %.*s out of range 1..%d",
+                       TL_SHOW(&tok), ps->n);
   if (seen[id - 1])
-    return tl_fail(&ps->lx, tok.line, "node id %d repeated", (int)id);
+    return textio_fail(&ps->lx, tok.line, "node id %d repeated", (int)id);
   seen[id - 1] = 1;
   for (d = 0; d < t->dims; d++) {
     double *x = &t->coords[(size_t)(id - 1) * (size_t)t->dims + (size_t)d];
 
     rc = tl_next_num(&ps->lx, &tok, sec);
     if (rc > 0)
-      return tl_fail(&ps->lx, tok.line, "too few values: node %d has %d "
-                     "of %d coordinates", (int)id, d, t->dims);
+      return textio_fail(&ps->lx, tok.line, "too few values: node %d has %d "
+                         "of %d coordinates", (int)id, d, t->dims);
     if (rc < 0 || tl_num(&ps->lx, &tok, x))
       return -1;
     if (!isfinite(*x))
-      return tl_fail(&ps->lx, tok.line, "coordinate '%.*s' is not finite",
-                     TL_SHOW(&tok));
+      return textio_fail(&ps->lx, tok.line, "coordinate '%.*s' is not finite",
+                         TL_SHOW(&tok));
     if (fabs(*x) > TSPLIB_MAX_COORD)
-      return tl_fail(&ps->lx, tok.line, "coordinate '%.*s' out of range "
-                     "(|x| <= %g)", TL_SHOW(&tok), TSPLIB_MAX_COORD);
+      return textio_fail(&ps->lx, tok.line, "coordinate '%.*s' out of range "
+                         "(|x| <= %g)", TL_SHOW(&tok), TSPLIB_MAX_COORD);
   }
   return 0;
 }
@@ -530,18 +386,18 @@ static int tl_read_coords(tl_tsp *ps, int line)
   int k, rc = 0;
 
   if (!ps->n)
-    return tl_fail(&ps->lx, line, "missing DIMENSION before "
-                   "NODE_COORD_SECTION");
+    return textio_fail(&ps->lx, line, "missing DIMENSION before "
+                       "NODE_COORD_SECTION");
   if (ps->coord_dims == 0)
-    return tl_fail(&ps->lx, line, "NODE_COORD_SECTION but "
-                   "NODE_COORD_TYPE is NO_COORDS");
+    return textio_fail(&ps->lx, line, "NODE_COORD_SECTION but "
+                       "NODE_COORD_TYPE is NO_COORDS");
   t->dims = ps->coord_dims > 0 ? ps->coord_dims
             : ps->metric == TSP_METRIC_EUC_3D ? 3 : 2;
   t->coords = malloc((size_t)ps->n * (size_t)t->dims * sizeof(double));
   seen = calloc((size_t)ps->n, 1);
   if (!t->coords || !seen) {
     free(seen);
-    return tl_fail(&ps->lx, line, "out of memory for %d nodes", ps->n);
+    return textio_fail(&ps->lx, line, "out of memory for %d nodes", ps->n);
   }
   ps->coord_line = line;
   for (k = 0; k < ps->n && rc == 0; k++)
@@ -584,23 +440,23 @@ static int64_t tl_fmt_count(int fmt, int n)
 }
 
 /* One explicit weight: a non-negative integer that fits int32. */
-static int tl_weight(tl_lex *lx, const tl_tok *tok, int32_t *w)
+static int tl_weight(textio_src *lx, const textio_tok *tok, int32_t *w)
 {
   double v;
 
   if (tl_num(lx, tok, &v))
     return -1;
   if (!isfinite(v))
-    return tl_fail(lx, tok->line, "weight '%.*s' is not finite",
-                   TL_SHOW(tok));
+    return textio_fail(lx, tok->line, "weight '%.*s' is not finite",
+                       TL_SHOW(tok));
   if (v < 0)
-    return tl_fail(lx, tok->line, "negative weight '%.*s'", TL_SHOW(tok));
+    return textio_fail(lx, tok->line, "negative weight '%.*s'", TL_SHOW(tok));
   if (v != floor(v))
-    return tl_fail(lx, tok->line, "weight '%.*s' is not an integer",
-                   TL_SHOW(tok));
+    return textio_fail(lx, tok->line, "weight '%.*s' is not an integer",
+                       TL_SHOW(tok));
   if (v > INT32_MAX)
-    return tl_fail(lx, tok->line, "weight '%.*s' out of range",
-                   TL_SHOW(tok));
+    return textio_fail(lx, tok->line, "weight '%.*s' out of range",
+                       TL_SHOW(tok));
   *w = (int32_t)v;
   return 0;
 }
@@ -610,39 +466,39 @@ static int tl_weights_ready(tl_tsp *ps, int line)
   const char *sec = "EDGE_WEIGHT_SECTION";
 
   if (!ps->n)
-    return tl_fail(&ps->lx, line, "missing DIMENSION before %s", sec);
+    return textio_fail(&ps->lx, line, "missing DIMENSION before %s", sec);
   if (ps->metric < 0)
-    return tl_fail(&ps->lx, line, "missing EDGE_WEIGHT_TYPE before %s",
-                   sec);
+    return textio_fail(&ps->lx, line, "missing EDGE_WEIGHT_TYPE before %s",
+                       sec);
   if (ps->metric != TSP_METRIC_EXPLICIT)
-    return tl_fail(&ps->lx, line, "%s needs EDGE_WEIGHT_TYPE EXPLICIT, "
-                   "not %s", sec, tl_metric_names[ps->metric]);
+    return textio_fail(&ps->lx, line, "%s needs EDGE_WEIGHT_TYPE EXPLICIT, "
+                       "not %s", sec, tl_metric_names[ps->metric]);
   if (ps->fmt < 0)
-    return tl_fail(&ps->lx, line, "missing EDGE_WEIGHT_FORMAT before %s",
-                   sec);
+    return textio_fail(&ps->lx, line, "missing EDGE_WEIGHT_FORMAT before %s",
+                       sec);
   if (ps->fmt == F_FUNCTION)
-    return tl_fail(&ps->lx, line, "%s with EDGE_WEIGHT_FORMAT FUNCTION",
-                   sec);
+    return textio_fail(&ps->lx, line, "%s with EDGE_WEIGHT_FORMAT FUNCTION",
+                       sec);
   if ((uint64_t)tl_fmt_count(F_FULL, ps->n) > SIZE_MAX / sizeof(int32_t))
-    return tl_fail(&ps->lx, line, "DIMENSION %d too large for a matrix",
-                   ps->n);
+    return textio_fail(&ps->lx, line, "DIMENSION %d too large for a matrix",
+                       ps->n);
   return 0;
 }
 
 /* Append w to the growing list of weights, checking FULL_MATRIX
  * symmetry against the mirrored entry already read. */
 static int tl_push_weight(tl_tsp *ps, int32_t **vals, size_t *cap,
-                          int64_t got, int64_t want, const tl_tok *tok,
+                          int64_t got, int64_t want, const textio_tok *tok,
                           int32_t w)
 {
   size_t k = (size_t)got, n = (size_t)ps->n;
 
   if (ps->fmt == F_FULL && k % n < k / n &&
       (*vals)[(k % n) * n + k / n] != w)
-    return tl_fail(&ps->lx, tok->line, "FULL_MATRIX is not symmetric: "
-                   "d(%zu,%zu) = %d but d(%zu,%zu) = %d", k / n + 1,
-                   k % n + 1, (int)w, k % n + 1, k / n + 1,
-                   (int)(*vals)[(k % n) * n + k / n]);
+    return textio_fail(&ps->lx, tok->line, "FULL_MATRIX is not symmetric: "
+                       "d(%zu,%zu) = %d but d(%zu,%zu) = %d", k / n + 1,
+                       k % n + 1, (int)w, k % n + 1, k / n + 1,
+                       (int)(*vals)[(k % n) * n + k / n]);
   if (k == *cap) {
     size_t ncap = *cap ? *cap * 2 : 1024;
     int32_t *nv;
@@ -651,7 +507,7 @@ static int tl_push_weight(tl_tsp *ps, int32_t **vals, size_t *cap,
       ncap = (size_t)want;
     nv = realloc(*vals, ncap * sizeof **vals);
     if (!nv)
-      return tl_fail(&ps->lx, tok->line, "out of memory for weights");
+      return textio_fail(&ps->lx, tok->line, "out of memory for weights");
     *vals = nv;
     *cap = ncap;
   }
@@ -681,7 +537,7 @@ static int tl_read_weights(tl_tsp *ps, int line)
   int32_t *vals = NULL, w = 0;
   size_t cap = 0;
   int64_t got, want;
-  tl_tok tok;
+  textio_tok tok;
   int rc = 0;
 
   if (tl_weights_ready(ps, line))
@@ -690,10 +546,10 @@ static int tl_read_weights(tl_tsp *ps, int line)
   for (got = 0; got < want && rc == 0; got++) {
     rc = tl_next_num(&ps->lx, &tok, sec);
     if (rc > 0)
-      rc = tl_fail(&ps->lx, tok.line, "too few values: %s ends after "
-                   "%lld of %lld weights (%s, DIMENSION %d)", sec,
-                   (long long)got, (long long)want, tl_fmt_names[ps->fmt],
-                   ps->n);
+      rc = textio_fail(&ps->lx, tok.line, "too few values: %s ends after "
+                       "%lld of %lld weights (%s, DIMENSION %d)", sec,
+                       (long long)got, (long long)want, tl_fmt_names[ps->fmt],
+                       ps->n);
     if (rc == 0)
       rc = tl_weight(&ps->lx, &tok, &w);
     if (rc == 0)
@@ -702,8 +558,8 @@ static int tl_read_weights(tl_tsp *ps, int line)
   if (rc == 0) {
     ps->t->matrix = calloc((size_t)ps->n * (size_t)ps->n, sizeof(int32_t));
     if (!ps->t->matrix)
-      rc = tl_fail(&ps->lx, line, "out of memory for a %d x %d matrix",
-                   ps->n, ps->n);
+      rc = textio_fail(&ps->lx, line, "out of memory for a %d x %d matrix",
+                       ps->n, ps->n);
     else
       tl_build_matrix(ps, vals, ps->t->matrix);
   }
@@ -724,11 +580,11 @@ static int tl_tsp_section(tl_tsp *ps, int key, int line)
 
 static int tl_tsp_parse(tl_tsp *ps)
 {
-  tl_tok tok;
+  textio_tok tok;
   int key, rc;
 
   while (tl_peek(&ps->lx, &tok)) {
-    if (tl_is_num(&tok))
+    if (textio_is_num(&tok))
       return tl_extra(&ps->lx, &tok, ps->section);
     key = tl_key_take(&ps->lx, &tok);
     if (key < 0)
@@ -736,7 +592,7 @@ static int tl_tsp_parse(tl_tsp *ps)
     if (key == K_EOF)
       return 0;
     if (key != K_COMMENT && (ps->seen & (1u << key)))
-      return tl_fail(&ps->lx, tok.line, "repeated %s", tl_key_names[key]);
+      return textio_fail(&ps->lx, tok.line, "repeated %s", tl_key_names[key]);
     ps->seen |= 1u << key;
     rc = key < K_SECTIONS ? tl_tsp_spec(ps, key, tok.line)
                           : tl_tsp_section(ps, key, tok.line);
@@ -752,28 +608,28 @@ static int tl_tsp_finish(tl_tsp *ps)
   int line = ps->lx.tok_line, want;
 
   if (!ps->n)
-    return tl_fail(&ps->lx, line, "missing DIMENSION");
+    return textio_fail(&ps->lx, line, "missing DIMENSION");
   if (ps->metric < 0)
-    return tl_fail(&ps->lx, line, "missing EDGE_WEIGHT_TYPE");
+    return textio_fail(&ps->lx, line, "missing EDGE_WEIGHT_TYPE");
   t->n = ps->n;
   t->metric = (tsp_metric)ps->metric;
   if (ps->metric == TSP_METRIC_EXPLICIT) {
     if (!t->matrix)
-      return tl_fail(&ps->lx, line, "missing EDGE_WEIGHT_SECTION for "
-                     "EDGE_WEIGHT_TYPE EXPLICIT");
+      return textio_fail(&ps->lx, line, "missing EDGE_WEIGHT_SECTION for "
+                         "EDGE_WEIGHT_TYPE EXPLICIT");
     free(t->coords);
     t->coords = NULL;
     t->dims = 0;
     return 0;
   }
   if (!t->coords)
-    return tl_fail(&ps->lx, line, "missing NODE_COORD_SECTION for "
-                   "EDGE_WEIGHT_TYPE %s", tl_metric_names[ps->metric]);
+    return textio_fail(&ps->lx, line, "missing NODE_COORD_SECTION for "
+                       "EDGE_WEIGHT_TYPE %s", tl_metric_names[ps->metric]);
   want = ps->metric == TSP_METRIC_EUC_3D ? 3 : 2;
   if (t->dims != want)
-    return tl_fail(&ps->lx, ps->coord_line, "EDGE_WEIGHT_TYPE %s needs %d "
-                   "coordinates per node, NODE_COORD_SECTION has %d",
-                   tl_metric_names[ps->metric], want, t->dims);
+    return textio_fail(&ps->lx, ps->coord_line, "EDGE_WEIGHT_TYPE %s needs %d "
+                       "coordinates per node, NODE_COORD_SECTION has %d",
+                       tl_metric_names[ps->metric], want, t->dims);
   free(t->matrix);
   t->matrix = NULL;
   return 0;
@@ -785,14 +641,14 @@ int tsplib_read_string(const char *text, size_t len, const char *label,
   tl_tsp ps;
 
   memset(&ps, 0, sizeof ps);
-  tl_init(&ps.lx, text, len, label, err, errlen);
+  textio_init(&ps.lx, text, len, label, err, errlen);
   *out = NULL;
   ps.metric = -1;
   ps.fmt = -1;
   ps.coord_dims = -1;
   ps.t = calloc(1, sizeof *ps.t);
   if (!ps.t)
-    return tl_fail(&ps.lx, 1, "out of memory");
+    return textio_fail(&ps.lx, 1, "out of memory");
   if (tl_tsp_parse(&ps) || tl_tsp_finish(&ps)) {
     tsplib_free(ps.t);
     return -1;
@@ -803,57 +659,6 @@ int tsplib_read_string(const char *text, size_t len, const char *label,
 
 /* ---- files ------------------------------------------------------------ */
 
-static int tl_os_fail(const char *path, const char *what, int e,
-                      char *err, size_t errlen)
-{
-  char msg[128];
-
-  if (strerror_r(e, msg, sizeof msg) != 0)
-    snprintf(msg, sizeof msg, "error %d", e);
-  if (err && errlen)
-    snprintf(err, errlen, "%s:0: %s (%s)", path, what, msg);
-  return -1;
-}
-
-/* Whole file in a malloc'd buffer (not NUL-terminated). */
-static int tl_slurp(const char *path, char **buf, size_t *len,
-                    char *err, size_t errlen)
-{
-  FILE *f = fopen(path, "rb");
-  size_t cap = 0, got;
-  char *b = NULL, *nb;
-  int e;
-
-  *buf = NULL;
-  *len = 0;
-  if (!f)
-    return tl_os_fail(path, "cannot open file", errno, err, errlen);
-  for (;;) {
-    if (*len == cap) {
-      cap = cap ? cap * 2 : 65536;
-      nb = cap > *len ? realloc(b, cap) : NULL;
-      if (!nb) {
-        free(b);
-        fclose(f);
-        return tl_os_fail(path, "cannot read file", ENOMEM, err, errlen);
-      }
-      b = nb;
-    }
-    got = fread(b + *len, 1, cap - *len, f);
-    *len += got;
-    if (got == 0)
-      break;
-  }
-  e = ferror(f) ? (errno ? errno : EIO) : 0;
-  fclose(f);
-  if (e) {
-    free(b);
-    return tl_os_fail(path, "cannot read file", e, err, errlen);
-  }
-  *buf = b;
-  return 0;
-}
-
 int tsplib_read_file(const char *path, tsp_instance **out,
                      char *err, size_t errlen)
 {
@@ -863,7 +668,7 @@ int tsplib_read_file(const char *path, tsp_instance **out,
 
   *out = NULL;
   errno = 0;
-  if (tl_slurp(path, &buf, &len, err, errlen))
+  if (textio_slurp(path, &buf, &len, err, errlen))
     return -1;
   rc = tsplib_read_string(buf, len, path, out, err, errlen);
   free(buf);
@@ -988,7 +793,7 @@ int64_t tsplib_tour_length(const tsp_instance *t, const int32_t *tour)
 /* ---- .opt.tour parser ------------------------------------------------- */
 
 typedef struct tl_tour {
-  tl_lex lx;
+  textio_src lx;
   int n;            /* DIMENSION, 0 when absent */
   int32_t *ids;     /* 0-based ids in tour order */
   int *lines;       /* line of each id */
@@ -999,16 +804,16 @@ typedef struct tl_tour {
   const char *section;
 } tl_tour;
 
-static int tl_tour_push(tl_tour *tr, const tl_tok *tok, int64_t id)
+static int tl_tour_push(tl_tour *tr, const textio_tok *tok, int64_t id)
 {
   size_t lim = tr->n ? (size_t)tr->n : TSPLIB_MAX_NODES;
 
   if (id < 1 || id > (int64_t)lim)
-    return tl_fail(&tr->lx, tok->line, "node id %.*s out of range 1..%zu "
-                   "(not a permutation)", TL_SHOW(tok), lim);
+    return textio_fail(&tr->lx, tok->line, "node id %.*s out of range 1..%zu "
+                       "(not a permutation)", TL_SHOW(tok), lim);
   if (tr->count == lim)
-    return tl_fail(&tr->lx, tok->line, "too many values in TOUR_SECTION: "
-                   "more than %zu ids", lim);
+    return textio_fail(&tr->lx, tok->line, "too many values in TOUR_SECTION: "
+                       "more than %zu ids", lim);
   if (tr->count == tr->cap) {
     size_t ncap = tr->cap ? tr->cap * 2 : 256;
     int32_t *ni = realloc(tr->ids, ncap * sizeof *ni);
@@ -1018,7 +823,7 @@ static int tl_tour_push(tl_tour *tr, const tl_tok *tok, int64_t id)
       tr->ids = ni;
     nl = ni ? realloc(tr->lines, ncap * sizeof *nl) : NULL;
     if (!nl)
-      return tl_fail(&tr->lx, tok->line, "out of memory for the tour");
+      return textio_fail(&tr->lx, tok->line, "out of memory for the tour");
     tr->lines = nl;
     tr->cap = ncap;
   }
@@ -1032,7 +837,7 @@ static int tl_tour_push(tl_tour *tr, const tl_tok *tok, int64_t id)
 static int tl_tour_section(tl_tour *tr)
 {
   const char *sec = "TOUR_SECTION";
-  tl_tok tok;
+  textio_tok tok;
   int rc;
 
   tr->have_section = 1;
@@ -1044,12 +849,12 @@ static int tl_tour_section(tl_tour *tr)
     tr->end_line = tok.line;
     if (rc > 0)
       return 0;
-    if (!tl_is_int(&tok))
-      return tl_fail(&tr->lx, tok.line, "node id '%.*s' is not an "
-                     "integer", TL_SHOW(&tok));
-    if (tl_int(&tok) == -1)
+    if (!textio_is_int(&tok))
+      return textio_fail(&tr->lx, tok.line, "node id '%.*s' is not an "
+                         "integer", TL_SHOW(&tok));
+    if (textio_int(&tok) == -1)
       return 0;
-    if (tl_tour_push(tr, &tok, tl_int(&tok)))
+    if (tl_tour_push(tr, &tok, textio_int(&tok)))
       return -1;
   }
 }
@@ -1066,8 +871,8 @@ static int tl_tour_key(tl_tour *tr, int key, int line)
     return tl_skip_section(&tr->lx, tl_key_names[key]);
   tl_value(&tr->lx, val, sizeof val);
   if (key == K_TYPE && !tl_first_word_is(val, "TOUR"))
-    return tl_fail(&tr->lx, line, "TYPE %s is not a tour (expected "
-                   "TOUR)", val);
+    return textio_fail(&tr->lx, line, "TYPE %s is not a tour (expected "
+                       "TOUR)", val);
   if (key == K_DIMENSION)
     return tl_dimension(&tr->lx, val, line, &tr->n);
   return 0;
@@ -1075,11 +880,11 @@ static int tl_tour_key(tl_tour *tr, int key, int line)
 
 static int tl_tour_parse(tl_tour *tr)
 {
-  tl_tok tok;
+  textio_tok tok;
   int key;
 
   while (tl_peek(&tr->lx, &tok)) {
-    if (tl_is_num(&tok))
+    if (textio_is_num(&tok))
       return tl_extra(&tr->lx, &tok, tr->section);
     key = tl_key_take(&tr->lx, &tok);
     if (key < 0)
@@ -1087,7 +892,7 @@ static int tl_tour_parse(tl_tour *tr)
     if (key == K_EOF)
       return 0;
     if (key != K_COMMENT && (tr->seen & (1u << key)))
-      return tl_fail(&tr->lx, tok.line, "repeated %s", tl_key_names[key]);
+      return textio_fail(&tr->lx, tok.line, "repeated %s", tl_key_names[key]);
     tr->seen |= 1u << key;
     if (tl_tour_key(tr, key, tok.line))
       return -1;
@@ -1102,14 +907,14 @@ static int tl_tour_finish(tl_tour *tr)
   int *first;
 
   if (!tr->have_section)
-    return tl_fail(&tr->lx, tr->lx.tok_line, "missing TOUR_SECTION");
+    return textio_fail(&tr->lx, tr->lx.tok_line, "missing TOUR_SECTION");
   n = tr->n ? (size_t)tr->n : tr->count;
   if (tr->count < n || n < 3)
-    return tl_fail(&tr->lx, tr->end_line, "too few values: TOUR_SECTION "
-                   "has %zu of %zu node ids", tr->count, n < 3 ? 3 : n);
+    return textio_fail(&tr->lx, tr->end_line, "too few values: TOUR_SECTION "
+                       "has %zu of %zu node ids", tr->count, n < 3 ? 3 : n);
   first = calloc(n, sizeof *first);
   if (!first)
-    return tl_fail(&tr->lx, tr->end_line, "out of memory for the tour");
+    return textio_fail(&tr->lx, tr->end_line, "out of memory for the tour");
   for (k = 0; k < tr->count; k++) {
     size_t id = (size_t)tr->ids[k];
 
@@ -1118,10 +923,10 @@ static int tl_tour_finish(tl_tour *tr)
 
       free(first);
       if (!line)
-        return tl_fail(&tr->lx, tr->lines[k], "node id %zu out of range "
-                       "1..%zu (not a permutation)", id + 1, n);
-      return tl_fail(&tr->lx, tr->lines[k], "node id %zu repeated (first "
-                     "on line %d; not a permutation)", id + 1, line);
+        return textio_fail(&tr->lx, tr->lines[k], "node id %zu out of range "
+                           "1..%zu (not a permutation)", id + 1, n);
+      return textio_fail(&tr->lx, tr->lines[k], "node id %zu repeated (first "
+                         "on line %d; not a permutation)", id + 1, line);
     }
     first[id] = tr->lines[k];
   }
@@ -1140,10 +945,10 @@ int tsplib_read_tour(const char *path, int32_t **tour, int *n,
 
   *tour = NULL;
   *n = 0;
-  if (tl_slurp(path, &buf, &len, err, errlen))
+  if (textio_slurp(path, &buf, &len, err, errlen))
     return -1;
   memset(&tr, 0, sizeof tr);
-  tl_init(&tr.lx, buf, len, path, err, errlen);
+  textio_init(&tr.lx, buf, len, path, err, errlen);
   rc = tl_tour_parse(&tr);
   if (rc == 0)
     rc = tl_tour_finish(&tr);
