@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark of the CPU binary kernel: 10 seeds per G-set and bqp instance
-# under the time budgets of issue 4, and the flip rate on G22, written to
-# bench/results/binary_cpu.md.
+# Benchmark of the binary kernel: 10 seeds per G-set and bqp instance
+# under the time budgets of issue 4, and the flip rates, written to
+# bench/results/binary_cpu.md (SOLVER=gpu: binary_gpu.md, the Vulkan
+# backend on whatever device nerox picks).
 #
 #   bench/run_binary.sh [BUILD_DIR]        (default: build)
 #
@@ -16,7 +17,8 @@ build=${1:-$root/build}
 bench=$build/bench/bench_binary
 data=${NEROX_DATA_DIR:-$root/../shared/data}
 seeds=${SEEDS:-10}
-out=$root/bench/results/binary_cpu.md
+solver=${SOLVER:-cpu}
+out=$root/bench/results/binary_$solver.md
 
 if [ ! -x "$bench" ]; then
   echo "run_binary.sh: $bench not found; build the bench_binary target" >&2
@@ -25,14 +27,17 @@ fi
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-b() { "$bench" --data "$data" --seeds "$seeds" "$@" | tee -a "$tmp"; }
+b() {
+  "$bench" --data "$data" --seeds "$seeds" --solver "$solver" "$@" \
+    | tee -a "$tmp"
+}
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 section() { printf '\n## %s\n\n' "$1" | tee -a "$tmp"; }
 
 bqp() { for k in 1 2 3 4 5 6 7 8 9 10; do echo "bqp$1.$k"; done; }
 
 {
-  echo "# binary kernel, CPU"
+  echo "# binary kernel, $solver backend"
   echo
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo \
     | cut -d: -f2 | sed 's/^ //'); $(date -u +%Y-%m-%d)."

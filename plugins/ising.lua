@@ -98,14 +98,14 @@ function ising.to_qubo(payload)
   local m = bqm.new(n)
   m:add_offset(payload.offset or 0)
   for _, t in ipairs(lin) do
-    m:add_linear(t[1], 2 * t[2])
-    m:add_offset(-t[2])
+    m:add_linear(t[1], bqm.mul(2, t[2]))
+    m:add_offset(bqm.mul(-1, t[2]))
   end
   for _, t in ipairs(J) do
     local i, j, w = t[1], t[2], t[3]
-    m:add(i, j, 4 * w)
-    m:add_linear(i, -2 * w)
-    m:add_linear(j, -2 * w)
+    m:add(i, j, bqm.mul(4, w))
+    m:add_linear(i, bqm.mul(-2, w))
+    m:add_linear(j, bqm.mul(-2, w))
     m:add_offset(w)
   end
   return m, lin, J
@@ -125,9 +125,9 @@ function ising.energy(payload, s, enc)
     lin, J, _ = terms(payload)
   end
   local e = payload.offset or 0
-  for _, t in ipairs(lin) do e = bqm.add(e, t[2] * s[t[1] + 1]) end
+  for _, t in ipairs(lin) do e = bqm.add(e, bqm.mul(t[2], s[t[1] + 1])) end
   for _, t in ipairs(J) do
-    e = bqm.add(e, t[3] * s[t[1] + 1] * s[t[2] + 1])
+    e = bqm.add(e, bqm.mul(t[3], s[t[1] + 1] * s[t[2] + 1]))
   end
   return e
 end

@@ -75,7 +75,7 @@ function knapsack.encode(payload)
   local m = bqm.new(n + #slack)
   local ids, coefs = {}, {}
   for i = 1, n do
-    m:add_linear(i - 1, -payload.values[i])
+    m:add_linear(i - 1, bqm.mul(-1, payload.values[i]))
     ids[i], coefs[i] = i - 1, math.tointeger(payload.weights[i])
   end
   for k, c in ipairs(slack) do
@@ -91,7 +91,7 @@ function knapsack.totals(payload, x)
   local value, weight = 0, 0
   for i = 1, #payload.values do
     if x[i] == 1 then
-      value = value + payload.values[i]
+      value = bqm.add(value, payload.values[i])
       weight = weight + math.tointeger(payload.weights[i])
     end
   end
@@ -115,7 +115,8 @@ function knapsack.decode(payload, raw, enc)
   out.solution, out.objective, out.weight = items, value, weight
   out.feasible = excess == 0
   if excess > 0 then out.violation = { excess_weight = excess } end
-  out.energy = -value + enc.penalty * excess * excess
+  out.energy = bqm.add(bqm.mul(-1, value),
+                       bqm.mul(enc.penalty, excess * excess))
   return out
 end
 

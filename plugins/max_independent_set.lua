@@ -75,7 +75,9 @@ function mis.encode(payload)
   local n, edges = graph(payload)
   local P = mis.penalty_of(payload, n)
   local m = bqm.new(n)
-  for v = 0, n - 1 do m:add_linear(v, -weight_of(payload, v)) end
+  for v = 0, n - 1 do
+    m:add_linear(v, bqm.mul(-1, weight_of(payload, v)))
+  end
   for _, e in ipairs(edges) do m:add(e[1], e[2], P) end
   local model, scale = m:build()
   return model, { scale = scale, n = n, edges = edges, penalty = P }
@@ -85,7 +87,7 @@ end
 function mis.energy(payload, x)
   local total = 0
   for v, xv in ipairs(x) do
-    if xv == 1 then total = total + weight_of(payload, v - 1) end
+    if xv == 1 then total = bqm.add(total, weight_of(payload, v - 1)) end
   end
   return total
 end
@@ -112,7 +114,8 @@ function mis.decode(payload, raw, enc)
   out.objective = mis.energy(payload, x)
   out.feasible = inner == 0
   if inner > 0 then out.violation = { edges = inner } end
-  out.energy = -out.objective + enc.penalty * inner
+  out.energy = bqm.add(bqm.mul(-1, out.objective),
+                       bqm.mul(enc.penalty, inner))
   return out
 end
 

@@ -86,9 +86,9 @@ function maxcut.encode(payload)
   local m = bqm.new(n)
   for p = 1, #edges, 3 do
     local i, j, w = edges[p], edges[p + 1], edges[p + 2]
-    m:add(i, j, 2 * w)
-    m:add_linear(i, -w)
-    m:add_linear(j, -w)
+    m:add(i, j, bqm.mul(2, w))
+    m:add_linear(i, bqm.mul(-1, w))
+    m:add_linear(j, bqm.mul(-1, w))
   end
   local model, scale = m:build()
   return model, { scale = scale, n = n, edges = edges }

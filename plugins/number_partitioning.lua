@@ -40,13 +40,14 @@ end
 
 function np.encode(payload)
   local a = payload.numbers
+  local add, mul = bqm.add, bqm.mul
   local n, total = #a, 0
-  for i = 1, n do total = total + a[i] end
+  for i = 1, n do total = add(total, a[i]) end
   local m = bqm.new(n)
-  m:add_offset(total * total)
+  m:add_offset(mul(total, total))
   for i = 1, n do
-    m:add_linear(i - 1, 4 * a[i] * (a[i] - total))
-    for j = i + 1, n do m:add(i - 1, j - 1, 8 * a[i] * a[j]) end
+    m:add_linear(i - 1, mul(mul(4, a[i]), add(a[i], mul(-1, total))))
+    for j = i + 1, n do m:add(i - 1, j - 1, mul(mul(8, a[i]), a[j])) end
   end
   local model, scale = m:build()
   return model, { scale = scale, n = n }
@@ -56,15 +57,22 @@ end
 function np.sums(payload, x)
   local a, b = 0, 0
   for i, v in ipairs(payload.numbers) do
-    if x[i] == 1 then a = a + v else b = b + v end
+    if x[i] == 1 then a = bqm.add(a, v) else b = bqm.add(b, v) end
   end
   return a, b
+end
+
+-- |a - b|, in floating point where integers would wrap around.
+function np.difference(a, b)
+  local d = bqm.add(a, bqm.mul(-1, b))
+  if d == math.mininteger then return -(d + 0.0) end
+  return math.abs(d)
 end
 
 -- The objective: |sum_A - sum_B|.
 function np.energy(payload, x)
   local a, b = np.sums(payload, x)
-  return math.abs(a - b)
+  return np.difference(a, b)
 end
 
 function np.decode(payload, raw, enc)
@@ -74,8 +82,8 @@ function np.decode(payload, raw, enc)
   bqm.check_assignment(x, enc.n, "x")
   local a, b = np.sums(payload, x)
   out.solution, out.sums = x, { a, b }
-  out.objective = math.abs(a - b)
-  out.energy = out.objective * out.objective
+  out.objective = np.difference(a, b)
+  out.energy = bqm.mul(out.objective, out.objective)
   out.feasible = true
   return out
 end

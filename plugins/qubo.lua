@@ -148,7 +148,7 @@ local function build(payload)
     local e = data.entries
     for p = 1, #e, 3 do
       local i, j, q = e[p], e[p + 1], e[p + 2]
-      m:add(i, j, i == j and -q or -2 * q)
+      m:add(i, j, bqm.mul(i == j and -1 or -2, q))
     end
     m.bqp = data
   end

@@ -36,36 +36,41 @@ function bqm.new(n)
   return setmetatable({ n = n, lin = lin, quad = {}, offset = 0 }, Model)
 end
 
+-- Sums and products of terms go through bqm.add and bqm.mul (below), so
+-- integers that would wrap around become floats instead.
+
 -- Add w * x_i * x_j (i == j is the linear term w * x_i, as x_i^2 = x_i).
 function Model:add(i, j, w)
   if i == j then
-    self.lin[i + 1] = self.lin[i + 1] + w
+    self.lin[i + 1] = bqm.add(self.lin[i + 1], w)
     return
   end
   if i > j then i, j = j, i end
   local key = i * self.n + j
-  self.quad[key] = (self.quad[key] or 0) + w
+  self.quad[key] = bqm.add(self.quad[key] or 0, w)
 end
 
 -- Add w * x_i.
 function Model:add_linear(i, w)
-  self.lin[i + 1] = self.lin[i + 1] + w
+  self.lin[i + 1] = bqm.add(self.lin[i + 1], w)
 end
 
 -- Add a constant.
 function Model:add_offset(c)
-  self.offset = self.offset + c
+  self.offset = bqm.add(self.offset, c)
 end
 
 -- Add penalty * (sum_k coef_k * x_{ids_k} - target)^2, expanded with
 -- x^2 = x: the usual way to turn an equality constraint into energy.
 function Model:add_squared(ids, coefs, target, penalty)
-  self:add_offset(penalty * target * target)
+  local mul, add = bqm.mul, bqm.add
+  self:add_offset(mul(penalty, mul(target, target)))
   for a = 1, #ids do
     local ca = coefs[a]
-    self:add_linear(ids[a], penalty * (ca * ca - 2 * target * ca))
+    self:add_linear(ids[a], mul(penalty, add(mul(ca, ca),
+                                             mul(-2, mul(target, ca)))))
     for b = a + 1, #ids do
-      self:add(ids[a], ids[b], 2 * penalty * ca * coefs[b])
+      self:add(ids[a], ids[b], mul(mul(2, penalty), mul(ca, coefs[b])))
     end
   end
 end
@@ -88,12 +93,13 @@ end
 function Model:stats()
   local maxh, maxw = 0, 0
   local integral = math.tointeger(self.offset) ~= nil
+  -- abs in floating point: math.abs(math.mininteger) is negative
   for _, v in ipairs(self.lin) do
-    if math.abs(v) > maxh then maxh = math.abs(v) end
+    if math.abs(v + 0.0) > maxh then maxh = math.abs(v + 0.0) end
     if integral and math.tointeger(v) == nil then integral = false end
   end
   for _, w in pairs(self.quad) do
-    if math.abs(w) > maxw then maxw = math.abs(w) end
+    if math.abs(w + 0.0) > maxw then maxw = math.abs(w + 0.0) end
     if integral and math.tointeger(w) == nil then integral = false end
   end
   return maxh, maxw, integral
@@ -117,7 +123,7 @@ function Model:scale()
   local maxh, maxw, integral = self:stats()
   if integral and maxw <= bqm.MAX_INT_COUPLING and
      maxh <= bqm.MAX_INT_LINEAR and
-     math.abs(self.offset) <= bqm.MAX_INT_LINEAR then
+     math.abs(self.offset + 0.0) <= bqm.MAX_INT_LINEAR then
     return 1
   end
   return bqm.scale_for(math.max(maxh, maxw))
@@ -131,6 +137,12 @@ end
 
 -- The nerox.core model and the scale used.
 function Model:build()
+  local maxh, maxw = self:stats()
+  local worst = math.max(maxh, maxw, math.abs(self.offset + 0.0))
+  if worst ~= worst or worst == math.huge then
+    check.fail("payload", "the coefficients overflow: terms on the same " ..
+               "variables or pairs add up beyond the range of a double")
+  end
   local scale = self:scale()
   local h = {}
   for i, v in ipairs(self.lin) do h[i] = to_kernel(v, scale) end
@@ -140,6 +152,13 @@ function Model:build()
     if w ~= 0 then
       flat[#flat + 1], flat[#flat + 2], flat[#flat + 3] = p[1], p[2], w
     end
+  end
+  -- The offset is a constant that does not set the scale: refuse one the
+  -- kernel's int64 energies cannot carry, naming it.
+  if math.abs(self.offset * scale) > bqm.MAX_INT_LINEAR then
+    check.fail("offset", "%s is too large next to the coefficients: " ..
+               "|offset| * scale %s must be at most 2^53 (drop it and " ..
+               "add it to the energies yourself)", self.offset, scale)
   end
   local offset = to_kernel(self.offset, scale)
   local core = require "nerox.core"
@@ -155,6 +174,16 @@ function bqm.add(a, b)
     return a + 0.0 + b
   end
   return a + b
+end
+
+-- a * b, in floating point where integers would wrap around (or give
+-- math.mininteger, whose negation wraps).
+function bqm.mul(a, b)
+  if math.type(a) == "integer" and math.type(b) == "integer" and
+     math.abs((a + 0.0) * b) >= 2.0 ^ 62 then
+    return (a + 0.0) * b
+  end
+  return a * b
 end
 
 -- E(x) of a 0/1 list (x[1] is variable 0) in the model's own numbers.
@@ -273,7 +302,7 @@ function bqm.default_penalty(gains)
     integral = integral and math.tointeger(g) ~= nil
   end
   if maxg <= 0 then return 1 end
-  if integral then return math.tointeger(maxg) + 1 end
+  if integral then return bqm.add(math.tointeger(maxg), 1) end
   return 1.5 * maxg
 end
 

@@ -157,14 +157,29 @@ local function progress_line(ev)
   io.stderr:flush()
 end
 
--- The first line of a file that is not blank, or nil and a message.
-local function first_line(path)
+-- A UTF-8 byte order mark, skipped at the start of a file (as the C
+-- readers do).
+local BOM = "\239\187\191"
+
+-- The whole text of a file less a leading BOM, or nil and a message
+-- naming the file (a folder cannot be read, though io.open opens it).
+local function read_text(path)
   local f, err = io.open(path, "r")
   if not f then return nil, err end
-  for line in f:lines() do
-    if line:match("%S") then f:close(); return line end
-  end
+  local text, rerr = f:read("a")
   f:close()
+  if not text then return nil, path .. ": " .. tostring(rerr) end
+  if text:sub(1, 3) == BOM then text = text:sub(4) end
+  return text
+end
+
+-- The first line of a file that is not blank, or nil and a message.
+local function first_line(path)
+  local text, err = read_text(path)
+  if not text then return nil, err end
+  for line in text:gmatch("[^\n]*") do
+    if line:match("%S") then return line end
+  end
   return ""
 end
 
@@ -190,10 +205,8 @@ local PATH_FIELDS = { tsplib = true, rudy = true, bqp = true }
 
 -- A JSON payload file as a submission (raises {failure = message}).
 local function read_json(path)
-  local f, err = io.open(path, "r")
-  if not f then error({ failure = err }, 0) end
-  local text = f:read("a")
-  f:close()
+  local text, err = read_text(path)
+  if not text then error({ failure = err }, 0) end
   local ok, obj = pcall(require("cjson").decode, text)
   if not ok then
     error({ failure = path .. ": not valid JSON: " .. tostring(obj) }, 0)
@@ -315,17 +328,22 @@ function cli.summary(res)
   return table.concat(out, "\n")
 end
 
--- A message for an error caught while solving.
-local function failure_message(err)
+-- A message for an error caught while solving. A parameter's error names
+-- its flag when the flag gave it; any other field of a JSON payload is
+-- named after the file.
+local function failure_message(err, opts, format)
   if type(err) == "table" and err.failure then return err.failure end
   if errors.is(err, "ValidationError") then
     local flag = FLAG_OF[err.field]
-    if flag then return flag .. ": " .. err.message end
+    if flag and (not opts or opts.params[err.field] ~= nil) then
+      return flag .. ": " .. err.message
+    end
     if err.field == nil or PATH_FIELDS[err.field] or
        err.message:match("^[^:]+:%d+: ") then
       return err.message
     end
-    return err.field .. ": " .. err.message
+    local where = format == "json" and opts.file .. ": " or ""
+    return where .. err.field .. ": " .. err.message
   end
   return tostring(err)
 end
@@ -357,7 +375,8 @@ function cli.main(args)
   local res
   ok, res = pcall(solve, opts, format)
   if not ok then
-    io.stderr:write("nerox solve: ", failure_message(res), "\n")
+    io.stderr:write("nerox solve: ", failure_message(res, opts, format),
+                    "\n")
     return 1
   end
   res.instance = instance_of(res, opts.file)
