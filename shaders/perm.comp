@@ -37,7 +37,10 @@
 layout(local_size_x = 8) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Dist { int dist[]; };
-layout(std430, set = 0, binding = 1) readonly buffer Nbx { ivec2 nbx[]; };
+// Neighbour (city, distance) pairs (ivec2 on the host side), read as one
+// 64-bit word: llvmpipe loads each component of a vector with its own
+// loop over the lanes.
+layout(std430, set = 0, binding = 1) readonly buffer Nbx { uint64_t nbx[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Neglog {
   uint neglog[];
 };
@@ -60,6 +63,8 @@ layout(push_constant) uniform Push {
   uint sweep_hi;
   uint budget;     // loop iterations one dispatch may use
   uint cut;        // tests: end the proposal loop at this q (0: never)
+  uint flip;       // 1: invocation i runs slot replicas - 1 - i (the host
+                   // balances llvmpipe's threads with it)
 } pc;
 
 // Why the shader looks the way it does: llvmpipe runs both sides of every
@@ -69,8 +74,8 @@ layout(push_constant) uniform Push {
 // proposal's index within its sweep, so the proposal loop runs in blocks
 // of PERM_MOVE_PERIOD proposals that start at an index divisible by it,
 // each proposal written out with its kind fixed: no code of the other
-// kinds runs masked, and each kind loads only what it needs (a 2-opt 10
-// words, an or-opt 14 to 16) and edits with its own loop (a reversal
+// kinds runs masked, and each kind loads only what it needs (a 2-opt 9
+// loads, an or-opt 12 to 14) and edits with its own loop (a reversal
 // swaps, an or-opt shifts and then places its segment without a loop).
 // On a GPU the same holds: the kind never diverges between lanes.
 
@@ -140,7 +145,7 @@ void draw(uint i)
   uint ua = rng_mulhi(h, uint(n));
   uint f = rng_mullo(h, uint(n));
   uint j = rng_mulhi(f, pc.k);
-  ivec2 nb = nbx[ua * pc.k + j];
+  ivec2 nb = ivec2(unpackUint2x32(nbx[ua * pc.k + j]));
   f = rng_mullo(f, pc.k);
   a = int(ua);
   b = nb.x;
@@ -203,8 +208,9 @@ void or_opt(int L, uint i, bool on)
   int pa = P(a), pb = P(b);
   int ps = end_ != 0 ? unwrap(pa - L + 1) : pa;
   int step = side != 0 ? n - 1 : 1;
-  int o = T(wrap(pb + step));
-  int po = P(o);
+  // o's position is where it was read from: no load of pos[o].
+  int po = wrap(pb + step);
+  int o = T(po);
   int p = T(unwrap(ps - 1));
   int q = T(wrap(ps + L));
   // a is one end of the segment (tour[pa] == a); only the other is read.
@@ -265,6 +271,8 @@ void main()
   uint s = gl_GlobalInvocationID.x;
   if (s >= pc.replicas)
     return;
+  if (pc.flip != 0u)
+    s = pc.replicas - 1u - s;
   uvec4 c = ctl[s];
   uvec4 sc = slots[s];
   n = int(pc.n);

@@ -48,7 +48,7 @@ enum {
 
 /* perm.comp's push constants. */
 typedef struct pg_push {
-  uint32_t n, k, replicas, total, sweep_lo, sweep_hi, budget, cut;
+  uint32_t n, k, replicas, total, sweep_lo, sweep_hi, budget, cut, flip;
 } pg_push;
 
 typedef struct pg_run {
@@ -421,8 +421,19 @@ static int pg_round(pg_run *r, char *err, size_t errlen)
   uint32_t *before = calloc((size_t)r->rep, sizeof *before);
   pg_push push = { (uint32_t)r->n, (uint32_t)r->plan.k, (uint32_t)r->rep,
                    total, (uint32_t)r->sweeps_done,
-                   (uint32_t)(r->sweeps_done >> 32), r->budget, r->cut };
+                   (uint32_t)(r->sweeps_done >> 32), r->budget, r->cut,
+                   0 };
   uint32_t groups = ((uint32_t)r->rep + PG_GROUP_SIZE - 1) / PG_GROUP_SIZE;
+  /* llvmpipe's thread pool gives each of its threads (2 on 2 cores) the
+   * same count of consecutive workgroups, and the one left over to the
+   * thread that comes back first. Slots run coldest first, and a hot slot
+   * costs most (long reversals; a SIMD batch pays for its longest lane),
+   * so with an odd count the spare group would be the hottest and land on
+   * the thread that ran the coldest: run the slots hottest first instead,
+   * which leaves the coldest group over (18 replicas: hot 8 | mid 8,
+   * cold 2 rather than cold 8, hot 2 | mid 8). Results do not change:
+   * slots are independent within a round. */
+  push.flip = groups % 2 == 1 && groups > 1;
   nvk_step steps[PG_MAX_BATCH];
   int open = 1, used = 0, rc = -1;
   if (!before)

@@ -137,6 +137,10 @@ static void test_parity(void)
     { "pcb442", 1, 17, 2, 11, 30 },
     { "burma14", 1, 5, 1, 12, 2000 },     /* small n: or-opt edge cases */
     { "gr17", 1, 7, 2, 13, 2000 },
+    /* Odd workgroup counts, where invocations run the slots in reverse
+     * order: three full groups, five with one slot in the last. */
+    { "kroA100", 1, 24, 2, 14, 150 },
+    { "gr96", 1, 33, 1, 15, 150 },
   };
   for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
     inst in;
