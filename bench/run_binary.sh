@@ -63,8 +63,16 @@ b --header --time 2 $(bqp 250)
 # shellcheck disable=SC2046
 b --time 0.2 $(bqp 50)
 
-section "Flip rate on G22 (no target, 3 s), by threads"
-for t in 0 1; do
+if [ "$solver" = gpu ]; then
+  section "Flip rate on G22 (no target, 3 s)"
+  b --seeds 3 --time 3 --no-target --header G22
+  echo | tee -a "$tmp"
+  threads=()
+else
+  section "Flip rate on G22 (no target, 3 s), by threads"
+  threads=(0 1)
+fi
+for t in "${threads[@]}"; do
   echo "threads $t (0 = all cores):" | tee -a "$tmp"
   echo | tee -a "$tmp"
   "$bench" --data "$data" --seeds 3 --time 3 --no-target --threads "$t" \
