@@ -1,10 +1,12 @@
-/* nerox command line: run a Lua script, solve a file, print the version.
+/* nerox command line: run a Lua script, solve a file, manage API keys,
+ * print the version.
  * Errors reach the user here and only here, as "nerox: ..." on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/keys_cmd.h"
 #include "engine/engine.h"
 #include "lua/host.h"
 #include "util/log.h"
@@ -19,6 +21,7 @@ static void cli_usage(FILE *out)
           "  solve FILE [options]       solve a TSPLIB file (nerox solve "
           "--help)\n"
           "  devices [--json]           list the Vulkan devices\n"
+          "  keys create|list|revoke    manage API keys (nerox keys help)\n"
           "  version                    print the version\n"
           "  help                       print this message\n");
 }
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
     return cli_with_host(cli_solve, argc - 2, argv + 2);
   if (strcmp(cmd, "devices") == 0)
     return cli_devices(argc - 2, argv + 2);
+  if (strcmp(cmd, "keys") == 0)
+    return keys_cmd_main(argc - 2, argv + 2);
   fprintf(stderr, "nerox: unknown command '%s'\n", cmd);
   cli_usage(stderr);
   return 2;
