@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/keys_cmd.h"
+#include "cli/serve_cmd.h"
 #include "engine/engine.h"
 #include "lua/host.h"
 #include "util/log.h"
@@ -22,6 +23,7 @@ static void cli_usage(FILE *out)
           "--help)\n"
           "  devices [--json]           list the Vulkan devices\n"
           "  keys create|list|revoke    manage API keys (nerox keys help)\n"
+          "  serve [--listen ADDR:PORT] [--db PATH]  serve the HTTP API\n"
           "  version                    print the version\n"
           "  help                       print this message\n");
 }
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
     return cli_devices(argc - 2, argv + 2);
   if (strcmp(cmd, "keys") == 0)
     return keys_cmd_main(argc - 2, argv + 2);
+  if (strcmp(cmd, "serve") == 0)
+    return serve_cmd_main(argc - 2, argv + 2);
   fprintf(stderr, "nerox: unknown command '%s'\n", cmd);
   cli_usage(stderr);
   return 2;

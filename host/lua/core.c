@@ -14,7 +14,6 @@
 #include "lua/host.h"
 #include "util/clock.h"
 
-#define CORE_JOB "nerox.job"
 /* Largest coordinate scale accepted by perm_model{coords=...}. */
 #define CORE_MAX_SCALE 1e9
 #define CORE_MAX_SCALE_TEXT "1e9"

@@ -7,6 +7,7 @@
 #include "engine/model.h"
 
 #define CORE_MODEL "nerox.model"
+#define CORE_JOB "nerox.job"
 
 /* Push a model as a userdata; the userdata owns the reference. */
 void core_push_model(lua_State *L, nx_model *m);

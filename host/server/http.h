@@ -1,0 +1,37 @@
+/* The HTTP front of `nerox serve`: libmicrohttpd with its internal thread
+ * pool, request bodies read up to a limit (413 beyond it), JSON parsed
+ * with jansson, bearer keys checked against the store, and a router over
+ * the job routes of srv_jobs.h. Errors from every layer become
+ * {"error": {"type", "message"}} in one place (http_send_error). */
+#ifndef NEROX_HTTP_H
+#define NEROX_HTTP_H
+
+#include <stddef.h>
+
+#include "server/srv_jobs.h"
+#include "server/store.h"
+
+/* Largest request body accepted, unless configured otherwise. */
+#define HTTP_DEFAULT_MAX_BODY ((size_t)64 << 20)
+/* Threads of libmicrohttpd's pool. */
+#define HTTP_THREADS 4
+/* Seconds an idle connection is kept. */
+#define HTTP_CONNECTION_TIMEOUT_S 30
+
+typedef struct http_config {
+  const char *addr; /* IPv4 address to bind, "127.0.0.1" */
+  unsigned port;    /* 0: any free port */
+  size_t max_body;
+} http_config;
+
+typedef struct http_server http_server;
+
+/* Starts serving; NULL with a message on failure. */
+http_server *http_start(const http_config *cfg, store *st, srv_jobs *jobs,
+                        char *err, size_t errlen);
+/* The port actually bound. */
+unsigned http_port(const http_server *h);
+/* Stops accepting and waits for requests in progress. */
+void http_stop(http_server *h);
+
+#endif
