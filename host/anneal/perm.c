@@ -10,8 +10,6 @@
  * clock; only when the callback runs depends on time. */
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 
 #include "anneal/perm.h"
 #include "anneal/perm_internal.h"
+#include "anneal/pt.h"
 #include "anneal/rng.h"
 #include "util/clock.h"
 
@@ -30,8 +29,6 @@
 
 /* Seconds between progress callbacks. */
 #define CALLBACK_PERIOD_S 0.010
-/* Busy-wait iterations at the barrier before sleeping on a condition. */
-#define BARRIER_SPINS 20000
 /* Draws are hashed ahead in chunks of this many proposals, off the
  * critical path of the moves (the numbers are the same). */
 #define DRAW_CHUNK 64
@@ -78,13 +75,7 @@ typedef struct run {
   perm_stop why;
   double t0, last_cb;
 
-  /* barrier */
-  pthread_mutex_t mu;
-  pthread_cond_t cv_all, cv_lead;
-  atomic_int arrived;
-  atomic_uint gen;
-  atomic_int failed;
-  char fail_msg[128];
+  pt_sync sync;
 } run;
 
 typedef struct worker {
@@ -363,20 +354,14 @@ static int plan_neighbours(const perm_model *m, perm_plan *pl, int threads,
   return rc;
 }
 
-static uint32_t to_fixed(double v)
-{
-  double q = floor(v + 0.5);
-  if (q < 1.0)
-    return 1;
-  return q > 4294967295.0 ? UINT32_MAX : (uint32_t)q;
-}
+_Static_assert(PERM_MAX_REPLICAS <= PT_MAX_LADDER, "ladder too short");
 
-/* Geometric ladder from the mean neighbour edge; exchange temperatures
- * 1 / (1/T_i - 1/T_{i+1}); a fixed-point scale that holds them all. */
+/* Geometric ladder from the mean neighbour edge (pt_ladder_build, no
+ * shift: temperatures too large for the scale saturate). */
 static void plan_ladder(perm_plan *pl)
 {
-  int rep = pl->replicas;
-  double mean = 0, hi, t[PERM_MAX_REPLICAS], tx[PERM_MAX_REPLICAS];
+  pt_ladder lad;
+  double mean = 0;
   for (size_t i = 0; i < (size_t)pl->n * (size_t)pl->k; i++)
     mean += pl->nbd[i];
   mean /= (double)pl->n * pl->k;
@@ -384,27 +369,11 @@ static void plan_ladder(perm_plan *pl)
     mean = 1;
   pl->t_cold = PERM_T_COLD * mean;
   pl->t_hot = PERM_T_HOT * mean;
-  hi = pl->t_hot;
-  for (int s = 0; s < rep; s++) {
-    double f = rep > 1 ? (double)s / (rep - 1) : 0;
-    t[s] = pl->t_cold * pow(pl->t_hot / pl->t_cold, f);
-  }
-  for (int s = 0; s + 1 < rep; s++) {
-    tx[s] = 1.0 / (1.0 / t[s] - 1.0 / t[s + 1]);
-    hi = tx[s] > hi ? tx[s] : hi;
-  }
-  pl->scale_bits = PERM_SCALE_MIN_BITS;
-  while (pl->scale_bits < PERM_SCALE_MAX_BITS
-         && hi >= ldexp(1.0, pl->scale_bits - 1))
-    pl->scale_bits++;
-  for (int s = 0; s < rep; s++)
-    pl->tq[s] = to_fixed(ldexp(t[s], 32 - pl->scale_bits));
-  for (int s = 0; s + 1 < rep; s++)
-    pl->txq[s] = to_fixed(ldexp(tx[s], 32 - pl->scale_bits));
-  for (int k = 0; k < PERM_NEGLOG_SIZE; k++) {
-    double u = (k + 0.5) / PERM_NEGLOG_SIZE;
-    pl->neglog[k] = to_fixed(ldexp(-log(u), pl->scale_bits));
-  }
+  pt_ladder_build_capped(&lad, pl->replicas, pl->t_cold, pl->t_hot, 0);
+  pl->scale_bits = lad.scale_bits;
+  memcpy(pl->tq, lad.tq, (size_t)pl->replicas * sizeof *pl->tq);
+  memcpy(pl->txq, lad.txq, (size_t)(pl->replicas - 1) * sizeof *pl->txq);
+  memcpy(pl->neglog, lad.neglog, sizeof pl->neglog);
 }
 
 void perm_plan_free(perm_plan *pl)
@@ -662,109 +631,6 @@ static void run_sweeps(const run *r, slot *s, int64_t from, int64_t cnt)
     sweeps_tsplib(r, s, from, cnt);
 }
 
-/* ---- barrier --------------------------------------------------------- */
-
-static void note_failure(run *r, const char *what)
-{
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&r->failed, &expected, 1))
-    snprintf(r->fail_msg, sizeof r->fail_msg, "%s failed", what);
-}
-
-/* Spin, then sleep on cv, until *word differs from seen; falls back to
- * yielding if the pthread calls fail. */
-static void wait_word(run *r, pthread_cond_t *cv, atomic_uint *word,
-                      unsigned seen)
-{
-  for (int k = 0; k < BARRIER_SPINS; k++)
-    if (atomic_load_explicit(word, memory_order_acquire) != seen)
-      return;
-  if (pthread_mutex_lock(&r->mu)) {
-    note_failure(r, "pthread_mutex_lock");
-    while (atomic_load_explicit(word, memory_order_acquire) == seen)
-      sched_yield();
-    return;
-  }
-  while (atomic_load_explicit(word, memory_order_acquire) == seen)
-    if (pthread_cond_wait(cv, &r->mu)) {
-      note_failure(r, "pthread_cond_wait");
-      break;
-    }
-  if (pthread_mutex_unlock(&r->mu))
-    note_failure(r, "pthread_mutex_unlock");
-  while (atomic_load_explicit(word, memory_order_acquire) == seen)
-    sched_yield();
-}
-
-static void wake(run *r, pthread_cond_t *cv)
-{
-  if (pthread_mutex_lock(&r->mu)) {
-    note_failure(r, "pthread_mutex_lock");
-    return;
-  }
-  if (pthread_cond_broadcast(cv))
-    note_failure(r, "pthread_cond_broadcast");
-  if (pthread_mutex_unlock(&r->mu))
-    note_failure(r, "pthread_mutex_unlock");
-}
-
-/* Leader side: wait for the others to arrive. */
-static void wait_arrivals(run *r)
-{
-  int want = r->nthreads - 1;
-  for (int k = 0; k < BARRIER_SPINS; k++)
-    if (atomic_load_explicit(&r->arrived, memory_order_acquire) == want)
-      return;
-  if (pthread_mutex_lock(&r->mu)) {
-    note_failure(r, "pthread_mutex_lock");
-  } else {
-    while (atomic_load_explicit(&r->arrived, memory_order_acquire) < want)
-      if (pthread_cond_wait(&r->cv_lead, &r->mu)) {
-        note_failure(r, "pthread_cond_wait");
-        break;
-      }
-    if (pthread_mutex_unlock(&r->mu))
-      note_failure(r, "pthread_mutex_unlock");
-  }
-  while (atomic_load_explicit(&r->arrived, memory_order_acquire) < want)
-    sched_yield();
-}
-
-/* Leader side: let the waiting threads go on. */
-static void release_all(run *r)
-{
-  if (pthread_mutex_lock(&r->mu)) {
-    note_failure(r, "pthread_mutex_lock");
-    atomic_fetch_add_explicit(&r->gen, 1, memory_order_acq_rel);
-    return;
-  }
-  atomic_fetch_add_explicit(&r->gen, 1, memory_order_acq_rel);
-  if (pthread_cond_broadcast(&r->cv_all))
-    note_failure(r, "pthread_cond_broadcast");
-  if (pthread_mutex_unlock(&r->mu))
-    note_failure(r, "pthread_mutex_unlock");
-}
-
-/* Everyone meets; the leader (thread 0) runs `serial` before release. */
-static void barrier(run *r, int id, void (*serial)(run *))
-{
-  if (id != 0) {
-    unsigned g = atomic_load_explicit(&r->gen, memory_order_acquire);
-    int now = atomic_fetch_add_explicit(&r->arrived, 1,
-                                        memory_order_acq_rel) + 1;
-    if (now == r->nthreads - 1)
-      wake(r, &r->cv_lead);
-    wait_word(r, &r->cv_all, &r->gen, g);
-    return;
-  }
-  if (r->nthreads > 1)
-    wait_arrivals(r);
-  atomic_store_explicit(&r->arrived, 0, memory_order_relaxed);
-  serial(r);
-  if (r->nthreads > 1)
-    release_all(r);
-}
-
 /* ---- serial phases (thread 0, between rounds) ---------------------- */
 
 static void track_best(run *r)
@@ -780,15 +646,15 @@ static void track_best(run *r)
 }
 
 /* Round `round` pairs slots (i, i+1) for i of the round's parity; a pair
- * swaps states iff perm_accept(E_hot - E_cold, txq[i], u). */
+ * swaps states iff pt_accept(E_hot - E_cold, txq[i], u). */
 static void exchange(run *r)
 {
   uint32_t lo = (uint32_t)r->round, hi = (uint32_t)(r->round >> 32);
   for (int i = (int)(r->round & 1); i + 1 < r->plan.replicas; i += 2) {
     slot *c = &r->slots[i], *h = &r->slots[i + 1];
     uint32_t u = rng_exchange(r->seed_key, lo, hi, (uint32_t)i);
-    if (perm_accept(h->energy - c->energy, r->plan.txq[i],
-                    r->plan.neglog, u)) {
+    if (pt_accept(h->energy - c->energy, r->plan.txq[i], 0,
+                  r->plan.neglog, u)) {
       int32_t *t = c->tour, *p = c->pos;
       int64_t e = c->energy;
       c->tour = h->tour;
@@ -820,7 +686,7 @@ static void decide_stop(run *r)
 {
   const perm_params *p = r->par;
   double now = clock_mono_s();
-  if (atomic_load(&r->failed))
+  if (pt_sync_failed(&r->sync))
     r->stop = 1;
   else if (p->has_target && r->best_energy <= p->target_energy)
     r->stop = 1, r->why = PERM_STOP_TARGET;
@@ -841,15 +707,17 @@ static void next_round_len(run *r)
 }
 
 /* After initial tours: the starting best, then the first round. */
-static void serial_start(run *r)
+static void serial_start(void *arg)
 {
+  run *r = arg;
   track_best(r);
   decide_stop(r);
   next_round_len(r);
 }
 
-static void serial_round(run *r)
+static void serial_round(void *arg)
 {
+  run *r = arg;
   r->sweeps_done += r->round_len;
   exchange(r);
   r->round++;
@@ -942,14 +810,14 @@ static void *work(void *arg)
   run *r = w->r;
   int rep = r->plan.replicas;
   if (w->id != 0)
-    wait_word(r, &r->cv_all, &r->gen, 0);
+    pt_wait_start(&r->sync);
   for (int s = w->id; s < rep; s += r->nthreads)
     init_slot(r, &r->slots[s]);
-  barrier(r, w->id, serial_start);
+  pt_barrier(&r->sync, w->id, serial_start, r);
   while (!r->stop) {
     for (int s = w->id; s < rep; s += r->nthreads)
       run_sweeps(r, &r->slots[s], r->sweeps_done, r->round_len);
-    barrier(r, w->id, serial_round);
+    pt_barrier(&r->sync, w->id, serial_round, r);
   }
   return NULL;
 }
@@ -979,7 +847,7 @@ static int alloc_state(run *r)
     sl->pos = sl->tour + n;
     sl->key = rng_slot_key(r->seed_key, (uint32_t)s);
     sl->tq = r->plan.tq[s];
-    sl->thr_max = (uint32_t)(((uint64_t)sl->tq * r->plan.neglog[0]) >> 32);
+    sl->thr_max = pt_threshold(sl->tq, r->plan.neglog, 0);
   }
   return 0;
 }
@@ -993,31 +861,6 @@ static void pick_mode(run *r, const perm_model *m)
     r->mode = is_euc2d(m->instance) ? DIST_EUC2D : DIST_TSPLIB;
     r->xy = m->instance->coords;
   }
-}
-
-static int init_sync(run *r, char *err, size_t errlen)
-{
-  if (pthread_mutex_init(&r->mu, NULL))
-    return fail(err, errlen, "pthread_mutex_init failed");
-  if (pthread_cond_init(&r->cv_all, NULL)) {
-    pthread_mutex_destroy(&r->mu);
-    return fail(err, errlen, "pthread_cond_init failed");
-  }
-  if (pthread_cond_init(&r->cv_lead, NULL)) {
-    pthread_cond_destroy(&r->cv_all);
-    pthread_mutex_destroy(&r->mu);
-    return fail(err, errlen, "pthread_cond_init failed");
-  }
-  return 0;
-}
-
-static int destroy_sync(run *r, char *err, size_t errlen)
-{
-  int rc = 0;
-  if (pthread_cond_destroy(&r->cv_lead) || pthread_cond_destroy(&r->cv_all)
-      || pthread_mutex_destroy(&r->mu))
-    rc = fail(err, errlen, "destroying the barrier failed");
-  return rc;
 }
 
 /* Start threads 1.., run thread 0 here, join. The others wait until all
@@ -1035,14 +878,15 @@ static int run_threads(run *r, char *err, size_t errlen)
     started = t + 1;
   }
   r->nthreads = started;
+  r->sync.nthreads = started;
   if (started > 1)
-    release_all(r);
+    pt_release(&r->sync);
   work(&ws[0]);
   for (int t = 1; t < started; t++)
     if (pthread_join(ws[t].th, NULL))
       rc = fail(err, errlen, "pthread_join failed");
-  if (atomic_load(&r->failed))
-    rc = fail(err, errlen, r->fail_msg);
+  if (pt_sync_failed(&r->sync))
+    rc = fail(err, errlen, r->sync.fail_msg);
   return rc;
 }
 
@@ -1091,10 +935,12 @@ int perm_solve_cpu(const perm_model *m, const perm_params *p,
   r.nthreads = threads < r.plan.replicas ? threads : r.plan.replicas;
   if (alloc_state(&r) || perm_start_tour(m, &r.plan, &r.start)) {
     fail(err, errlen, "out of memory (replica state)");
-  } else if (!init_sync(&r, err, errlen)) {
+  } else if (pt_sync_init(&r.sync, r.nthreads)) {
+    fail(err, errlen, "pthread_mutex_init or pthread_cond_init failed");
+  } else {
     rc = run_threads(&r, err, errlen);
-    if (destroy_sync(&r, err, errlen))
-      rc = -1;
+    if (pt_sync_destroy(&r.sync))
+      rc = fail(err, errlen, "destroying the barrier failed");
     if (rc == 0)
       rc = finish(&r, res, err, errlen);
     if (rc != 0 && res->tour) {

@@ -24,16 +24,18 @@
 #include <stdint.h>
 
 #include "anneal/perm.h"
+#include "anneal/pt.h"
 
 /* Neighbour-list length: moves always join a city to one of these. */
 #define PERM_NEIGHBOURS 8
-/* Bits of the uniform draw that index the -ln table. */
-#define PERM_NEGLOG_BITS 12
-#define PERM_NEGLOG_SIZE (1 << PERM_NEGLOG_BITS)
-/* The table holds -ln((k + 0.5) / 2^12) * 2^scale_bits; temperatures are
- * T * 2^(32 - scale_bits), so their product >> 32 is T * -ln(u). */
-#define PERM_SCALE_MIN_BITS 16
-#define PERM_SCALE_MAX_BITS 28
+/* The -ln table and the fixed-point scale are pt.h's, used with no
+ * shift: the table holds -ln((k + 0.5) / 2^12) * 2^scale_bits and
+ * temperatures are T * 2^(32 - scale_bits), so their product >> 32 is
+ * T * -ln(u). */
+#define PERM_NEGLOG_BITS PT_NEGLOG_BITS
+#define PERM_NEGLOG_SIZE PT_NEGLOG_SIZE
+#define PERM_SCALE_MIN_BITS PT_SCALE_MIN_BITS
+#define PERM_SCALE_MAX_BITS PT_SCALE_MAX_BITS
 /* Move mix: proposal i is an or-opt of 1 + i % 3 cities when
  * i % PERM_MOVE_PERIOD < PERM_OR_MOVES, else a 2-opt. */
 #define PERM_MOVE_PERIOD 8
@@ -93,16 +95,12 @@ int perm_start_tour(const perm_model *m, const perm_plan *pl,
 void perm_init_tour(int n, const int32_t *start, uint32_t key,
                     int32_t *tour);
 
-/* Integer acceptance shared by moves and exchanges. */
+/* Integer acceptance shared by moves and exchanges: pt_accept with no
+ * shift. */
 static inline int perm_accept(int64_t delta, uint32_t tq,
                               const uint32_t *neglog, uint32_t u)
 {
-  uint32_t thr;
-  if (delta <= 0)
-    return 1;
-  thr = (uint32_t)(((uint64_t)tq * neglog[u >> (32 - PERM_NEGLOG_BITS)])
-                   >> 32);
-  return delta <= (int64_t)thr;
+  return pt_accept(delta, tq, 0, neglog, u);
 }
 
 #endif

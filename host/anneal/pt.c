@@ -1,5 +1,6 @@
 /* Parallel-tempering pieces shared by kernels: ladder, -ln table, barrier
  * (pt.h describes them). */
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
@@ -23,6 +24,12 @@ static uint32_t to_fixed(double v)
 void pt_ladder_build(pt_ladder *lad, int replicas, double t_cold,
                      double t_hot)
 {
+  pt_ladder_build_capped(lad, replicas, t_cold, t_hot, INT_MAX);
+}
+
+void pt_ladder_build_capped(pt_ladder *lad, int replicas, double t_cold,
+                            double t_hot, int max_shift)
+{
   double hi = t_hot, t[PT_MAX_LADDER], tx[PT_MAX_LADDER];
   int rep = replicas;
   memset(lad, 0, sizeof *lad);
@@ -35,7 +42,8 @@ void pt_ladder_build(pt_ladder *lad, int replicas, double t_cold,
     tx[s] = 1.0 / (1.0 / t[s] - 1.0 / t[s + 1]);
     hi = tx[s] > hi ? tx[s] : hi;
   }
-  while (ldexp(hi, -lad->shift) >= ldexp(1.0, PT_SCALE_MAX_BITS - 1))
+  while (lad->shift < max_shift
+         && ldexp(hi, -lad->shift) >= ldexp(1.0, PT_SCALE_MAX_BITS - 1))
     lad->shift++;
   hi = ldexp(hi, -lad->shift);
   lad->scale_bits = PT_SCALE_MIN_BITS;

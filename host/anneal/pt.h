@@ -7,8 +7,8 @@
  * T * 2^(32 - scale_bits), so mulhi(tq, neglog[u >> (32 - bits)]) is
  * T * -ln(u) in energy units. Kernels whose energies outgrow 32 bits add
  * a shift: temperatures are stored divided by 2^shift and a positive delta
- * d is accepted iff (d >> shift) <= that product. perm runs with shift 0
- * and its own copy of these functions, which compute the same numbers. */
+ * d is accepted iff (d >> shift) <= that product. perm builds its ladder
+ * with no shift (pt_ladder_build_capped, cap 0). */
 #ifndef NEROX_PT_H
 #define NEROX_PT_H
 
@@ -39,6 +39,10 @@ typedef struct pt_ladder {
  * and the smallest shift and scale that hold them all. */
 void pt_ladder_build(pt_ladder *lad, int replicas, double t_cold,
                      double t_hot);
+/* The same with the shift held to at most max_shift: temperatures that
+ * still do not fit saturate (to UINT32_MAX) at the largest scale. */
+void pt_ladder_build_capped(pt_ladder *lad, int replicas, double t_cold,
+                            double t_hot, int max_shift);
 
 /* Threshold of draw u at fixed-point temperature tq: T * -ln(u) >> shift
  * (GLSL: umulExtended(tq, neglog[u >> 20], hi, lo); hi). */
