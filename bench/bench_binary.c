@@ -18,8 +18,7 @@
  * of DIR/bqp/bqpN.txt, or randN.P: a random QUBO on N variables whose
  * pairs are coupled with probability P percent, coefficients in
  * -100..100 (no best known; for the dense/sparse threshold). DIR
- * defaults to $NEROX_DATA_DIR or ../shared/data. The files are read by a
- * small parser of its own. */
+ * defaults to $NEROX_DATA_DIR or ../shared/data. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "anneal/binary.h"
 #include "anneal/binary_internal.h"
 #include "anneal/rng.h"
+#include "engine/model.h"
 #include "vk/binary_gpu.h"
 #include "vk/vk.h"
 
@@ -42,129 +42,21 @@ typedef struct options {
   const char *data;
 } options;
 
-/* A model with its own storage, built from (i, j, w) pairs. */
-typedef struct qubo {
-  binary_model m;
-  int64_t *h, *rs;
-  int32_t *col, *val;
-} qubo;
-
-static void qubo_free(qubo *q)
+/* A G-set graph (bqp == 0) or instance `bqp` of an OR-Library file as a
+ * model to minimise; NULL with err filled. */
+static nx_model *load_file(const char *path, int bqp, char *err,
+                           size_t errlen)
 {
-  free(q->h);
-  free(q->rs);
-  free(q->col);
-  free(q->val);
-  memset(q, 0, sizeof *q);
-}
-
-/* Couplings J[k] between a[k] and b[k] (0-based, a != b, each pair once)
- * into symmetric CSR. */
-static int qubo_build(qubo *q, int n, int m, const int *a, const int *b,
-                      const int32_t *j)
-{
-  q->rs = calloc((size_t)n + 2, sizeof *q->rs);
-  q->col = malloc(2 * (size_t)(m ? m : 1) * sizeof *q->col);
-  q->val = malloc(2 * (size_t)(m ? m : 1) * sizeof *q->val);
-  if (!q->rs || !q->col || !q->val)
-    return -1;
-  for (int k = 0; k < m; k++) {
-    q->rs[a[k] + 2]++;
-    q->rs[b[k] + 2]++;
-  }
-  for (int i = 0; i < n; i++)
-    q->rs[i + 2] += q->rs[i + 1];
-  for (int k = 0; k < m; k++) {
-    int64_t p = q->rs[a[k] + 1]++, r = q->rs[b[k] + 1]++;
-    q->col[p] = b[k];
-    q->val[p] = j[k];
-    q->col[r] = a[k];
-    q->val[r] = j[k];
-  }
-  q->m = (binary_model){ n, q->h, q->rs, q->col, q->val, 0 };
-  return 0;
-}
-
-/* rudy: "n m", then m lines "i j w"; minimise -cut. */
-static int load_gset(qubo *q, const char *path)
-{
-  FILE *f = fopen(path, "r");
-  int n, m, rc = -1, *a = NULL, *b = NULL;
-  int32_t *j = NULL;
-  if (!f)
-    return -1;
-  if (fscanf(f, "%d %d", &n, &m) != 2 || n < 1 || m < 0)
-    goto out;
-  a = malloc((size_t)(m + 1) * sizeof *a);
-  b = malloc((size_t)(m + 1) * sizeof *b);
-  j = malloc((size_t)(m + 1) * sizeof *j);
-  q->h = calloc((size_t)n, sizeof *q->h);
-  if (!a || !b || !j || !q->h)
-    goto out;
-  for (int k = 0; k < m; k++) {
-    int w;
-    if (fscanf(f, "%d %d %d", &a[k], &b[k], &w) != 3)
-      goto out;
-    a[k]--;
-    b[k]--;
-    j[k] = 2 * w;
-    q->h[a[k]] -= w;
-    q->h[b[k]] -= w;
-  }
-  rc = qubo_build(q, n, m, a, b, j);
-out:
-  fclose(f);
-  free(a);
-  free(b);
-  free(j);
-  return rc;
-}
-
-/* OR-Library bqp: count, then per instance "n nnz" and nnz "i j q";
- * maximise sum q_ii x_i + 2 sum_{i<j} q_ij x_i x_j. */
-static int load_bqp(qubo *q, const char *path, int which)
-{
-  FILE *f = fopen(path, "r");
-  int count, n = 0, nnz = 0, rc = -1, m = 0, *a = NULL, *b = NULL;
-  int32_t *j = NULL;
-  if (!f)
-    return -1;
-  if (fscanf(f, "%d", &count) != 1 || which < 1 || which > count)
-    goto out;
-  for (int t = 1; t <= which; t++) {
-    if (fscanf(f, "%d %d", &n, &nnz) != 2 || n < 1 || nnz < 0)
-      goto out;
-    free(a);
-    free(b);
-    free(j);
-    free(q->h);
-    a = malloc((size_t)(nnz + 1) * sizeof *a);
-    b = malloc((size_t)(nnz + 1) * sizeof *b);
-    j = malloc((size_t)(nnz + 1) * sizeof *j);
-    q->h = calloc((size_t)n, sizeof *q->h);
-    if (!a || !b || !j || !q->h)
-      goto out;
-    m = 0;
-    for (int k = 0; k < nnz; k++) {
-      int x, y, v;
-      if (fscanf(f, "%d %d %d", &x, &y, &v) != 3)
-        goto out;
-      if (x == y) {
-        q->h[x - 1] -= v;
-        continue;
-      }
-      a[m] = x - 1;
-      b[m] = y - 1;
-      j[m++] = -2 * v;
-    }
-  }
-  rc = qubo_build(q, n, m, a, b, j);
-out:
-  fclose(f);
-  free(a);
-  free(b);
-  free(j);
-  return rc;
+  rudy_graph *g = NULL;
+  bqp_instance *b = NULL;
+  nx_model *m = NULL;
+  if (bqp && bqp_read_file(path, bqp, &b, NULL, err, errlen) == 0)
+    m = model_from_bqp(b, err, errlen);
+  if (!bqp && rudy_read_file(path, &g, err, errlen) == 0)
+    m = model_from_maxcut(g, err, errlen);
+  bqp_free(b);
+  rudy_free(g);
+  return m;
 }
 
 /* Coefficient in -100..100 from draw k of pair (i, j). */
@@ -174,18 +66,18 @@ static int32_t coef(int i, int j, uint32_t k)
          - 100;
 }
 
-static int load_random(qubo *q, int n, int pct)
+static nx_model *load_random(int n, int pct, char *err, size_t errlen)
 {
-  int m = 0, rc = -1, *a, *b;
-  int64_t cap = (int64_t)n * (n - 1) / 2 + 1;
-  int32_t *j;
-  a = malloc((size_t)cap * sizeof *a);
-  b = malloc((size_t)cap * sizeof *b);
-  j = malloc((size_t)cap * sizeof *j);
-  q->h = calloc((size_t)n, sizeof *q->h);
-  if (a && b && j && q->h) {
+  int64_t m = 0, cap = (int64_t)n * (n - 1) / 2 + 1;
+  int32_t *a = malloc((size_t)cap * sizeof *a);
+  int32_t *b = malloc((size_t)cap * sizeof *b);
+  int32_t *j = malloc((size_t)cap * sizeof *j);
+  int64_t *h = calloc((size_t)n, sizeof *h);
+  nx_model *q = NULL;
+  snprintf(err, errlen, "out of memory");
+  if (a && b && j && h) {
     for (int x = 0; x < n; x++) {
-      q->h[x] = coef(x, x, 1);
+      h[x] = coef(x, x, 1);
       for (int y = x + 1; y < n; y++)
         if (rng_mulhi(rng_hash3((uint32_t)x, (uint32_t)y, 0), 100)
             < (uint32_t)pct) {
@@ -194,28 +86,32 @@ static int load_random(qubo *q, int n, int pct)
           j[m++] = coef(x, y, 2);
         }
     }
-    rc = qubo_build(q, n, m, a, b, j);
+    q = model_from_couplings(n, h, m, a, b, j, 0, err, errlen);
   }
   free(a);
   free(b);
   free(j);
-  return rc;
+  free(h);
+  return q;
 }
 
-static int load(qubo *q, const char *dir, const char *name)
+static nx_model *load(const char *dir, const char *name, char *err,
+                      size_t errlen)
 {
   char path[1024];
   int size, which;
-  memset(q, 0, sizeof *q);
-  if (sscanf(name, "rand%d.%d", &size, &which) == 2)
+  if (sscanf(name, "rand%d.%d", &size, &which) == 2) {
+    snprintf(err, errlen, "randN.P needs N >= 2 and P in 0..100");
     return size < 2 || which < 0 || which > 100
-           ? -1 : load_random(q, size, which);
+           ? NULL : load_random(size, which, err, errlen);
+  }
   if (sscanf(name, "bqp%d.%d", &size, &which) == 2) {
     snprintf(path, sizeof path, "%s/bqp/bqp%d.txt", dir, size);
-    return load_bqp(q, path, which);
+    snprintf(err, errlen, "bqpN.k needs k >= 1");
+    return which < 1 ? NULL : load_file(path, which, err, errlen);
   }
   snprintf(path, sizeof path, "%s/gset/%s", dir, name);
-  return load_gset(q, path);
+  return load_file(path, 0, err, errlen);
 }
 
 /* Best-known value of `name` from DIR/best-known.tsv, or -1. */
@@ -283,21 +179,21 @@ static int bench_one(const options *o, const char *name)
   char err[256], tcol[32] = "-", tmed[32] = "-";
   long long target = o->has_target ? o->target : best_known(o->data, name);
   int hits = 0, nt = 0;
-  qubo q;
-  if (load(&q, o->data, name)) {
-    fprintf(stderr, "bench_binary: cannot read %s\n", name);
-    qubo_free(&q);
+  nx_model *q = load(o->data, name, err, sizeof err);
+  if (!q) {
+    fprintf(stderr, "bench_binary: cannot read %s: %s\n", name, err);
     return -1;
   }
+  const binary_model *m = model_binary(q);
   for (int s = 0; s < o->seeds; s++) {
     anneal_params p = { (uint64_t)s + 1, o->replicas, 0, o->time_s,
                         o->threads, !o->no_target && target >= 0,
                         -target };
     anneal_result res;
     double c0 = cpu_s();
-    if (solve(o, &q.m, &p, &res, err, sizeof err)) {
+    if (solve(o, m, &p, &res, err, sizeof err)) {
       fprintf(stderr, "bench_binary: %s: %s\n", name, err);
-      qubo_free(&q);
+      model_release(q);
       return -1;
     }
     cpu += cpu_s() - c0;
@@ -316,11 +212,11 @@ static int bench_one(const options *o, const char *name)
     snprintf(tmed, sizeof tmed, "%.3f", median(thit, nt));
   qsort(val, (size_t)o->seeds, sizeof *val, cmp_double);
   printf("| %s | %d | %g | %s | %.0f | %.0f | %.0f | %d/%d | %s | %.0f "
-         "| %.0f |\n", name, q.m.n, o->time_s, tcol, val[o->seeds - 1],
+         "| %.0f |\n", name, m->n, o->time_s, tcol, val[o->seeds - 1],
          median(val, o->seeds), val[0], hits, o->seeds, tmed,
          rate / o->seeds / 1e6, cpu > 0 ? flips / cpu / 1e6 : 0.0);
   fflush(stdout);
-  qubo_free(&q);
+  model_release(q);
   return 0;
 }
 

@@ -323,6 +323,82 @@ nx_model *model_from_couplings(int n, const int64_t *h, int64_t cnt,
   return m;
 }
 
+/* A coupling c (a double holding an integer) times `mul`, as an int32. */
+static int model_coupling(double c, int mul, int64_t k, const char *what,
+                          int32_t *out, char *err, size_t errlen)
+{
+  double v = c * mul;
+  if (v < INT32_MIN || v > INT32_MAX) {
+    snprintf(err, errlen, "%s %lld: coupling %.0f does not fit an int32",
+             what, (long long)k + 1, v);
+    return -1;
+  }
+  *out = (int32_t)v;
+  return 0;
+}
+
+nx_model *model_from_maxcut(const rudy_graph *g, char *err, size_t errlen)
+{
+  if (!g->integral) {
+    snprintf(err, errlen, "max-cut: the weights must be integers");
+    return NULL;
+  }
+  int64_t *h = calloc((size_t)g->n, sizeof *h);
+  int32_t *w = malloc(((size_t)g->m + 1) * sizeof *w);
+  nx_model *m = NULL;
+  if (!h || !w) {
+    snprintf(err, errlen, "out of memory for a graph of %lld edges",
+             (long long)g->m);
+    goto out;
+  }
+  for (int64_t k = 0; k < g->m; k++) {
+    if (model_coupling(g->w[k], 2, k, "edge", &w[k], err, errlen) != 0)
+      goto out;
+    h[g->u[k]] -= (int64_t)g->w[k];
+    h[g->v[k]] -= (int64_t)g->w[k];
+  }
+  m = model_from_couplings(g->n, h, g->m, g->u, g->v, w, 0, err, errlen);
+out:
+  free(h);
+  free(w);
+  return m;
+}
+
+nx_model *model_from_bqp(const bqp_instance *b, char *err, size_t errlen)
+{
+  if (!b->integral) {
+    snprintf(err, errlen, "bqp: the values must be integers");
+    return NULL;
+  }
+  size_t cap = (size_t)b->nnz + 1;
+  int64_t *h = calloc((size_t)b->n, sizeof *h), cnt = 0;
+  int32_t *ei = malloc(cap * sizeof *ei), *ej = malloc(cap * sizeof *ej);
+  int32_t *w = malloc(cap * sizeof *w);
+  nx_model *m = NULL;
+  if (!h || !ei || !ej || !w) {
+    snprintf(err, errlen, "out of memory for a bqp of %lld entries",
+             (long long)b->nnz);
+    goto out;
+  }
+  for (int64_t k = 0; k < b->nnz; k++) {
+    if (b->i[k] == b->j[k]) {
+      h[b->i[k]] -= (int64_t)b->q[k];
+      continue;
+    }
+    if (model_coupling(b->q[k], -2, k, "entry", &w[cnt], err, errlen))
+      goto out;
+    ei[cnt] = b->i[k];
+    ej[cnt++] = b->j[k];
+  }
+  m = model_from_couplings(b->n, h, cnt, ei, ej, w, 0, err, errlen);
+out:
+  free(h);
+  free(ei);
+  free(ej);
+  free(w);
+  return m;
+}
+
 /* ---- common ---------------------------------------------------------- */
 
 void model_retain(nx_model *m)

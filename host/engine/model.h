@@ -11,6 +11,8 @@
 
 #include "anneal/binary.h"
 #include "anneal/perm.h"
+#include "formats/bqp.h"
+#include "formats/rudy.h"
 #include "formats/tsplib.h"
 
 typedef struct nx_model nx_model;
@@ -36,6 +38,13 @@ nx_model *model_from_couplings(int n, const int64_t *h, int64_t m,
                                const int32_t *ei, const int32_t *ej,
                                const int32_t *w, int64_t offset,
                                char *err, size_t errlen);
+/* Max-Cut of a graph as a QUBO to minimise: energy = -cut, with
+ * h_i = -sum_j w_ij and J_ij = 2 w_ij. The weights must be integers. */
+nx_model *model_from_maxcut(const rudy_graph *g, char *err, size_t errlen);
+/* An OR-Library instance (maximised) as a QUBO to minimise: energy =
+ * -f(x), with h_i = -q_ii and J_ij = -2 q_ij. The values must be
+ * integers. */
+nx_model *model_from_bqp(const bqp_instance *b, char *err, size_t errlen);
 
 void model_retain(nx_model *m);
 void model_release(nx_model *m);

@@ -1,7 +1,6 @@
 /* Tests of the CPU `binary` kernel: model checks, energies, determinism
  * across threads and layouts, brute-force optima of small models, the
- * stopping rules, and quality on bqp50.1 and G1 (read by a small parser
- * of its own from $NEROX_DATA_DIR). */
+ * stopping rules, and quality on bqp50.1 and G1 (from $NEROX_DATA_DIR). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,69 +10,29 @@
 #include "anneal/binary.h"
 #include "anneal/binary_internal.h"
 #include "anneal/rng.h"
+#include "engine/model.h"
 #include "testutil.h"
 
 /* Largest model solved by brute force. */
 #define BRUTE_MAX_N 16
 
-/* A model with its own storage. */
-typedef struct qubo {
-  binary_model m;
-  int64_t *h, *rs;
-  int32_t *col, *val;
-} qubo;
-
-static void qubo_free(qubo *q)
-{
-  free(q->h);
-  free(q->rs);
-  free(q->col);
-  free(q->val);
-  memset(q, 0, sizeof *q);
-}
-
-/* Symmetric CSR from pairs (a[k], b[k]) with weights j[k], each once. */
-static int qubo_build(qubo *q, int n, int m, const int *a, const int *b,
-                      const int32_t *j)
-{
-  q->rs = calloc((size_t)n + 2, sizeof *q->rs);
-  q->col = malloc(2 * (size_t)(m ? m : 1) * sizeof *q->col);
-  q->val = malloc(2 * (size_t)(m ? m : 1) * sizeof *q->val);
-  if (!q->rs || !q->col || !q->val)
-    return -1;
-  for (int k = 0; k < m; k++) {
-    q->rs[a[k] + 2]++;
-    q->rs[b[k] + 2]++;
-  }
-  for (int i = 0; i < n; i++)
-    q->rs[i + 2] += q->rs[i + 1];
-  for (int k = 0; k < m; k++) {
-    int64_t p = q->rs[a[k] + 1]++, r = q->rs[b[k] + 1]++;
-    q->col[p] = b[k];
-    q->val[p] = j[k];
-    q->col[r] = a[k];
-    q->val[r] = j[k];
-  }
-  q->m = (binary_model){ n, q->h, q->rs, q->col, q->val, 0 };
-  return 0;
-}
-
 /* Random model: pairs coupled with probability pct %, coefficients in
  * -range..range times mul, from the hash stream `key`. */
-static int qubo_random(qubo *q, int n, int pct, int range, int64_t mul,
-                       uint32_t key)
+static nx_model *random_model(int n, int pct, int range, int64_t mul,
+                              uint32_t key, int64_t offset)
 {
-  int m = 0, cap = n * (n - 1) / 2 + 1, rc = -1;
-  int *a = malloc((size_t)cap * sizeof *a);
-  int *b = malloc((size_t)cap * sizeof *b);
+  char err[256] = "";
+  int64_t m = 0, cap = (int64_t)n * (n - 1) / 2 + 1;
+  int32_t *a = malloc((size_t)cap * sizeof *a);
+  int32_t *b = malloc((size_t)cap * sizeof *b);
   int32_t *j = malloc((size_t)cap * sizeof *j);
+  int64_t *h = calloc((size_t)n, sizeof *h);
   uint32_t span = 2u * (uint32_t)range + 1;
-  memset(q, 0, sizeof *q);
-  q->h = calloc((size_t)n, sizeof *q->h);
-  if (a && b && j && q->h) {
+  nx_model *q = NULL;
+  if (a && b && j && h) {
     for (int x = 0; x < n; x++) {
-      q->h[x] = ((int64_t)rng_mulhi(rng_hash3(key, 1, (uint32_t)x), span)
-                 - range) * mul;
+      h[x] = ((int64_t)rng_mulhi(rng_hash3(key, 1, (uint32_t)x), span)
+              - range) * mul;
       for (int y = x + 1; y < n; y++) {
         uint32_t k = (uint32_t)(x * n + y);
         if (rng_mulhi(rng_hash3(key, 2, k), 100) >= (uint32_t)pct)
@@ -84,12 +43,15 @@ static int qubo_random(qubo *q, int n, int pct, int range, int64_t mul,
                             - range) * mul);
       }
     }
-    rc = qubo_build(q, n, m, a, b, j);
+    q = model_from_couplings(n, h, m, a, b, j, offset, err, sizeof err);
+    if (!q)
+      fprintf(stderr, "random model: %s\n", err);
   }
   free(a);
   free(b);
   free(j);
-  return rc;
+  free(h);
+  return q;
 }
 
 static int64_t brute_min(const binary_model *m)
@@ -230,21 +192,23 @@ static void test_brute_force(void)
   for (int t = 0; t < 8; t++) {
     int n = 6 + t, pct = t % 2 ? 100 : 40;
     int64_t mul = t >= 6 ? (int64_t)1 << 26 : 1;
-    qubo q;
+    nx_model *q = random_model(n, pct, 20, mul, 77u + (uint32_t)t,
+                               1000 * t);
     anneal_params p = sweeps_params(100 + (uint64_t)t, 300, 2);
     anneal_result res;
     int64_t best;
-    CHECK_EQ_INT(qubo_random(&q, n, pct, 20, mul, 77u + (uint32_t)t), 0);
-    q.m.offset = 1000 * t;
-    best = brute_min(&q.m);
-    solve_ok(&q.m, &p, BINARY_LAYOUT_AUTO, &res);
+    CHECK(q != NULL);
+    if (!q)
+      continue;
+    best = brute_min(model_binary(q));
+    solve_ok(model_binary(q), &p, BINARY_LAYOUT_AUTO, &res);
     CHECK_EQ_INT(res.energy, best);
-    CHECK_EQ_INT(res.energy, binary_energy(&q.m, res.tour));
+    CHECK_EQ_INT(res.energy, binary_energy(model_binary(q), res.tour));
     CHECK_EQ_INT(res.stop, ANNEAL_STOP_SWEEPS);
     CHECK_EQ_INT(res.sweeps, 300);
     CHECK_EQ_INT(res.proposals, 300ull * (uint64_t)n * res.replicas);
     free(res.tour);
-    qubo_free(&q);
+    model_release(q);
   }
 }
 
@@ -264,22 +228,25 @@ static void test_determinism(void)
     BINARY_LAYOUT_DENSE | BINARY_LAYOUT_WIDE
   };
   static const int threads[] = { 1, 2, 3, 7 };
-  qubo q;
+  nx_model *q = random_model(150, 8, 50, 1, 5, 0);
   anneal_result ref, res;
   anneal_params p = sweeps_params(42, 57, 1);
-  CHECK_EQ_INT(qubo_random(&q, 150, 8, 50, 1, 5), 0);
+  CHECK(q != NULL);
+  if (!q)
+    return;
+  const binary_model *m = model_binary(q);
   p.replicas = 9;
-  solve_ok(&q.m, &p, BINARY_LAYOUT_AUTO, &ref);
-  CHECK_EQ_INT(ref.energy, binary_energy(&q.m, ref.tour));
+  solve_ok(m, &p, BINARY_LAYOUT_AUTO, &ref);
+  CHECK_EQ_INT(ref.energy, binary_energy(m, ref.tour));
   for (int t = 0; t < 4; t++)
     for (int l = 0; l < 4; l++) {
       p.threads = threads[t];
-      solve_ok(&q.m, &p, layouts[l], &res);
-      CHECK(same_run(&ref, &res, q.m.n));
+      solve_ok(m, &p, layouts[l], &res);
+      CHECK(same_run(&ref, &res, m->n));
       free(res.tour);
     }
   free(ref.tour);
-  qubo_free(&q);
+  model_release(q);
 }
 
 /* ---- stopping rules -------------------------------------------------- */
@@ -303,27 +270,30 @@ static int on_progress(void *ud, const anneal_progress *pg)
 static void test_stops(void)
 {
   char err[256] = "";
-  qubo q;
+  nx_model *q = random_model(14, 50, 30, 1, 11, 0);
   anneal_result res;
   anneal_params p = { 9, 0, 0, 0.05, 2, 0, 0 };
   cb_state cb = { pthread_self(), 0, 0, 3, 0 };
   int64_t best;
-  CHECK_EQ_INT(qubo_random(&q, 14, 50, 30, 1, 11), 0);
-  best = brute_min(&q.m);
-  solve_ok(&q.m, &p, BINARY_LAYOUT_AUTO, &res);
+  CHECK(q != NULL);
+  if (!q)
+    return;
+  const binary_model *m = model_binary(q);
+  best = brute_min(m);
+  solve_ok(m, &p, BINARY_LAYOUT_AUTO, &res);
   CHECK_EQ_INT(res.stop, ANNEAL_STOP_TIME);
   CHECK(res.elapsed_s >= 0.05 && res.elapsed_s < 2.0);
   free(res.tour);
   p.time_limit = 0;
   p.has_target = 1;
   p.target_energy = best;
-  solve_ok(&q.m, &p, BINARY_LAYOUT_AUTO, &res);
+  solve_ok(m, &p, BINARY_LAYOUT_AUTO, &res);
   CHECK_EQ_INT(res.stop, ANNEAL_STOP_TARGET);
   CHECK_EQ_INT(res.energy, best);
   free(res.tour);
   p.has_target = 0;
   p.time_limit = 10.0;
-  CHECK_EQ_INT(binary_solve_cpu(&q.m, &p, on_progress, &cb, &res, err,
+  CHECK_EQ_INT(binary_solve_cpu(m, &p, on_progress, &cb, &res, err,
                                 sizeof err), 0);
   CHECK_EQ_INT(res.stop, ANNEAL_STOP_CALLBACK);
   CHECK_EQ_INT(cb.calls, 3);
@@ -331,7 +301,7 @@ static void test_stops(void)
   CHECK_EQ_INT(cb.last_best, res.energy);
   CHECK(res.elapsed_s < 5.0);
   free(res.tour);
-  qubo_free(&q);
+  model_release(q);
 }
 
 /* A model with one variable and no couplings, and replicas < threads. */
@@ -350,96 +320,32 @@ static void test_tiny(void)
 
 /* ---- quality on public instances ------------------------------------ */
 
-/* Instance `which` of an OR-Library bqp file: h = -q_ii, J = -2 q_ij. */
-static int load_bqp(qubo *q, const char *path, int which)
+/* Instance `which` of an OR-Library bqp file, or a G-set graph (which
+ * 0), as a model to minimise; NULL with the reason printed. */
+static nx_model *load(const char *path, int which)
 {
-  FILE *f = fopen(path, "r");
-  int count, n = 0, nnz = 0, m = 0, rc = -1, *a = NULL, *b = NULL;
-  int32_t *j = NULL;
-  memset(q, 0, sizeof *q);
-  if (!f)
-    return -1;
-  if (fscanf(f, "%d", &count) != 1 || which < 1 || which > count)
-    goto out;
-  for (int t = 1; t <= which; t++) {
-    if (fscanf(f, "%d %d", &n, &nnz) != 2 || n < 1 || nnz < 0)
-      goto out;
-    free(a);
-    free(b);
-    free(j);
-    free(q->h);
-    a = malloc((size_t)(nnz + 1) * sizeof *a);
-    b = malloc((size_t)(nnz + 1) * sizeof *b);
-    j = malloc((size_t)(nnz + 1) * sizeof *j);
-    q->h = calloc((size_t)n, sizeof *q->h);
-    if (!a || !b || !j || !q->h)
-      goto out;
-    m = 0;
-    for (int k = 0; k < nnz; k++) {
-      int x, y, v;
-      if (fscanf(f, "%d %d %d", &x, &y, &v) != 3)
-        goto out;
-      if (x == y) {
-        q->h[x - 1] -= v;
-        continue;
-      }
-      a[m] = x - 1;
-      b[m] = y - 1;
-      j[m++] = -2 * v;
-    }
-  }
-  rc = qubo_build(q, n, m, a, b, j);
-out:
-  fclose(f);
-  free(a);
-  free(b);
-  free(j);
-  return rc;
+  char err[256] = "";
+  rudy_graph *g = NULL;
+  bqp_instance *b = NULL;
+  nx_model *m = NULL;
+  if (which && bqp_read_file(path, which, &b, NULL, err, sizeof err) == 0)
+    m = model_from_bqp(b, err, sizeof err);
+  if (!which && rudy_read_file(path, &g, err, sizeof err) == 0)
+    m = model_from_maxcut(g, err, sizeof err);
+  if (!m)
+    fprintf(stderr, "%s\n", err);
+  bqp_free(b);
+  rudy_free(g);
+  return m;
 }
 
-/* rudy graph as a Max-Cut QUBO: h_i = -sum_j w_ij, J_ij = 2 w_ij. */
-static int load_gset(qubo *q, const char *path)
-{
-  FILE *f = fopen(path, "r");
-  int n, m, rc = -1, *a = NULL, *b = NULL;
-  int32_t *j = NULL;
-  memset(q, 0, sizeof *q);
-  if (!f)
-    return -1;
-  if (fscanf(f, "%d %d", &n, &m) != 2 || n < 1 || m < 0)
-    goto out;
-  a = malloc((size_t)(m + 1) * sizeof *a);
-  b = malloc((size_t)(m + 1) * sizeof *b);
-  j = malloc((size_t)(m + 1) * sizeof *j);
-  q->h = calloc((size_t)n, sizeof *q->h);
-  if (!a || !b || !j || !q->h)
-    goto out;
-  for (int k = 0; k < m; k++) {
-    int w;
-    if (fscanf(f, "%d %d %d", &a[k], &b[k], &w) != 3)
-      goto out;
-    a[k]--;
-    b[k]--;
-    j[k] = 2 * w;
-    q->h[a[k]] -= w;
-    q->h[b[k]] -= w;
-  }
-  rc = qubo_build(q, n, m, a, b, j);
-out:
-  fclose(f);
-  free(a);
-  free(b);
-  free(j);
-  return rc;
-}
-
-static void reaches(qubo *q, int64_t target, double budget)
+static void reaches(const binary_model *m, int64_t target, double budget)
 {
   anneal_params p = { 1, 0, 0, budget, 0, 1, target };
   anneal_result res;
-  solve_ok(&q->m, &p, BINARY_LAYOUT_AUTO, &res);
+  solve_ok(m, &p, BINARY_LAYOUT_AUTO, &res);
   CHECK(res.energy <= target);
-  CHECK_EQ_INT(res.energy, binary_energy(&q->m, res.tour));
+  CHECK_EQ_INT(res.energy, binary_energy(m, res.tour));
   if (res.energy > target)
     fprintf(stderr, "reached %lld, target %lld\n", (long long)res.energy,
             (long long)target);
@@ -449,17 +355,19 @@ static void reaches(qubo *q, int64_t target, double budget)
 static void test_quality(void)
 {
   char path[1024];
-  qubo q;
+  nx_model *q;
   snprintf(path, sizeof path, "%s/bqp/bqp50.txt", test_data_dir());
-  CHECK_EQ_INT(load_bqp(&q, path, 1), 0);
-  if (q.m.n == 50)
-    reaches(&q, -2098, 2.0);
-  qubo_free(&q);
+  q = load(path, 1);
+  CHECK(q != NULL);
+  if (q && model_n(q) == 50)
+    reaches(model_binary(q), -2098, 2.0);
+  model_release(q);
   snprintf(path, sizeof path, "%s/gset/G1", test_data_dir());
-  CHECK_EQ_INT(load_gset(&q, path), 0);
-  if (q.m.n == 800)
-    reaches(&q, -11550, 2.0);
-  qubo_free(&q);
+  q = load(path, 0);
+  CHECK(q != NULL);
+  if (q && model_n(q) == 800)
+    reaches(model_binary(q), -11550, 2.0);
+  model_release(q);
 }
 
 int main(void)

@@ -16,8 +16,7 @@
 #include "anneal/binary.h"
 #include "anneal/binary_internal.h"
 #include "anneal/rng.h"
-#include "formats/bqp.h"
-#include "formats/rudy.h"
+#include "engine/model.h"
 #include "testutil.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -45,132 +44,42 @@
 static char err[512];
 static char device[256];
 
-/* A QUBO with its own storage, built from pairs (a, b, J) and fields. */
-typedef struct qubo {
-  binary_model m;
-  int64_t *h, *rs;
-  int32_t *col, *val;
-} qubo;
-
-static void qubo_free(qubo *q)
-{
-  free(q->h);
-  free(q->rs);
-  free(q->col);
-  free(q->val);
-  memset(q, 0, sizeof *q);
-}
-
-/* Symmetric CSR of m pairs (each once, a != b); q->h already set. */
-static int qubo_build(qubo *q, int n, int64_t m, const int32_t *a,
-                      const int32_t *b, const int32_t *j)
-{
-  q->rs = calloc((size_t)n + 2, sizeof *q->rs);
-  q->col = malloc((2 * (size_t)m + 1) * sizeof *q->col);
-  q->val = malloc((2 * (size_t)m + 1) * sizeof *q->val);
-  if (!q->rs || !q->col || !q->val)
-    return -1;
-  for (int64_t k = 0; k < m; k++) {
-    q->rs[a[k] + 2]++;
-    q->rs[b[k] + 2]++;
-  }
-  for (int i = 0; i < n; i++)
-    q->rs[i + 2] += q->rs[i + 1];
-  for (int64_t k = 0; k < m; k++) {
-    int64_t p = q->rs[a[k] + 1]++, r = q->rs[b[k] + 1]++;
-    q->col[p] = b[k];
-    q->val[p] = j[k];
-    q->col[r] = a[k];
-    q->val[r] = j[k];
-  }
-  q->m = (binary_model){ n, q->h, q->rs, q->col, q->val, 0 };
-  return 0;
-}
-
-/* Max-Cut of a G-set graph as a QUBO: h_i = -sum_j w_ij, J_ij = 2 w_ij
- * (energy = -cut). */
-static int load_gset(qubo *q, const char *name)
+/* A G-set graph (bqp == 0) or instance `bqp` of an OR-Library file,
+ * below the data directory, as a model to minimise; NULL on failure. */
+static nx_model *load(const char *file, int bqp)
 {
   char path[1024];
-  rudy_graph *g;
-  int32_t *j;
-  int rc = -1;
-  memset(q, 0, sizeof *q);
-  snprintf(path, sizeof path, "%s/gset/%s", test_data_dir(), name);
-  if (rudy_read_file(path, &g, err, sizeof err)) {
+  rudy_graph *g = NULL;
+  bqp_instance *b = NULL;
+  nx_model *m = NULL;
+  snprintf(path, sizeof path, "%s/%s/%s", test_data_dir(),
+           bqp ? "bqp" : "gset", file);
+  if (bqp && bqp_read_file(path, bqp, &b, NULL, err, sizeof err) == 0)
+    m = model_from_bqp(b, err, sizeof err);
+  if (!bqp && rudy_read_file(path, &g, err, sizeof err) == 0)
+    m = model_from_maxcut(g, err, sizeof err);
+  if (!m)
     fprintf(stderr, "%s\n", err);
-    return -1;
-  }
-  q->h = calloc((size_t)g->n, sizeof *q->h);
-  j = malloc(((size_t)g->m + 1) * sizeof *j);
-  if (q->h && j) {
-    for (int64_t k = 0; k < g->m; k++) {
-      int32_t w = (int32_t)g->w[k];
-      j[k] = 2 * w;
-      q->h[g->u[k]] -= w;
-      q->h[g->v[k]] -= w;
-    }
-    rc = qubo_build(q, g->n, g->m, g->u, g->v, j);
-  }
-  free(j);
-  rudy_free(g);
-  return rc;
-}
-
-/* Instance k of bqpN.txt, as a minimisation: h_i = -q_ii,
- * J_ij = -2 q_ij. */
-static int load_bqp(qubo *q, const char *file, int k)
-{
-  char path[1024];
-  bqp_instance *b;
-  int32_t *a = NULL, *c = NULL, *j = NULL;
-  int64_t m = 0;
-  int rc = -1;
-  memset(q, 0, sizeof *q);
-  snprintf(path, sizeof path, "%s/bqp/%s", test_data_dir(), file);
-  if (bqp_read_file(path, k, &b, NULL, err, sizeof err)) {
-    fprintf(stderr, "%s\n", err);
-    return -1;
-  }
-  q->h = calloc((size_t)b->n, sizeof *q->h);
-  a = malloc(((size_t)b->nnz + 1) * sizeof *a);
-  c = malloc(((size_t)b->nnz + 1) * sizeof *c);
-  j = malloc(((size_t)b->nnz + 1) * sizeof *j);
-  if (q->h && a && c && j) {
-    for (int64_t e = 0; e < b->nnz; e++) {
-      if (b->i[e] == b->j[e]) {
-        q->h[b->i[e]] -= (int64_t)b->q[e];
-        continue;
-      }
-      a[m] = b->i[e];
-      c[m] = b->j[e];
-      j[m++] = -2 * (int32_t)b->q[e];
-    }
-    rc = qubo_build(q, b->n, m, a, c, j);
-  }
-  free(a);
-  free(c);
-  free(j);
   bqp_free(b);
-  return rc;
+  rudy_free(g);
+  return m;
 }
 
 /* A random QUBO: pairs coupled with probability pct percent,
  * coefficients in -mag..mag (large ones make the plan take int64
  * fields). */
-static int load_random(qubo *q, int n, int pct, int32_t mag)
+static nx_model *load_random(int n, int pct, int32_t mag)
 {
   int64_t cap = (int64_t)n * (n - 1) / 2 + 1, m = 0;
   int32_t *a = malloc((size_t)cap * sizeof *a);
   int32_t *b = malloc((size_t)cap * sizeof *b);
   int32_t *j = malloc((size_t)cap * sizeof *j);
+  int64_t *h = calloc((size_t)n, sizeof *h);
   uint32_t span = 2u * (uint32_t)mag + 1u;
-  int rc = -1;
-  memset(q, 0, sizeof *q);
-  q->h = calloc((size_t)n, sizeof *q->h);
-  if (a && b && j && q->h) {
+  nx_model *q = NULL;
+  if (a && b && j && h) {
     for (int x = 0; x < n; x++) {
-      q->h[x] = (int64_t)rng_mulhi(rng_hash3((uint32_t)x, 7, 1), span) - mag;
+      h[x] = (int64_t)rng_mulhi(rng_hash3((uint32_t)x, 7, 1), span) - mag;
       for (int y = x + 1; y < n; y++) {
         if (rng_mulhi(rng_hash3((uint32_t)x, (uint32_t)y, 0), 100)
             >= (uint32_t)pct)
@@ -182,12 +91,15 @@ static int load_random(qubo *q, int n, int pct, int32_t mag)
                                               span) - mag);
       }
     }
-    rc = qubo_build(q, n, m, a, b, j);
+    q = model_from_couplings(n, h, m, a, b, j, 0, err, sizeof err);
+    if (!q)
+      fprintf(stderr, "random model: %s\n", err);
   }
   free(a);
   free(b);
   free(j);
-  return rc;
+  free(h);
+  return q;
 }
 
 static anneal_params sweeps_params(uint64_t seed, int replicas,
@@ -250,30 +162,30 @@ static void same_result(const char *name, const binary_model *m,
 
 static void test_instances(void)
 {
-  qubo q;
-  if (load_gset(&q, "G1") == 0) {
-    same_result("G1", &q.m, sweeps_params(1, 13, 40, 2));
-    same_result("G1", &q.m, sweeps_params(2, 3, 30, 1));
+  nx_model *q;
+  if ((q = load("G1", 0)) != NULL) {
+    same_result("G1", model_binary(q), sweeps_params(1, 13, 40, 2));
+    same_result("G1", model_binary(q), sweeps_params(2, 3, 30, 1));
   } else {
     CHECK(0);
   }
-  qubo_free(&q);
-  if (load_bqp(&q, "bqp50.txt", 1) == 0) {
-    same_result("bqp50.1", &q.m, sweeps_params(3, 1, 1000, 1));
-    same_result("bqp50.1", &q.m, sweeps_params(4, 40, 700, 2));
+  model_release(q);
+  if ((q = load("bqp50.txt", 1)) != NULL) {
+    same_result("bqp50.1", model_binary(q), sweeps_params(3, 1, 1000, 1));
+    same_result("bqp50.1", model_binary(q), sweeps_params(4, 40, 700, 2));
     /* 61 exchange rounds of 82 sweeps. */
-    same_result("bqp50.1", &q.m, sweeps_params(5, 24, 5000, 2));
+    same_result("bqp50.1", model_binary(q), sweeps_params(5, 24, 5000, 2));
   } else {
     CHECK(0);
   }
-  qubo_free(&q);
-  if (load_bqp(&q, "bqp250.txt", 3) == 0) {
-    same_result("bqp250.3", &q.m, sweeps_params(6, 13, 300, 2));
-    same_result("bqp250.3", &q.m, sweeps_params(7, 0, 100, 2));
+  model_release(q);
+  if ((q = load("bqp250.txt", 3)) != NULL) {
+    same_result("bqp250.3", model_binary(q), sweeps_params(6, 13, 300, 2));
+    same_result("bqp250.3", model_binary(q), sweeps_params(7, 0, 100, 2));
   } else {
     CHECK(0);
   }
-  qubo_free(&q);
+  model_release(q);
 }
 
 /* Each shader variant: dense int32, dense int64, CSR int64. */
@@ -291,15 +203,16 @@ static void test_layouts(void)
     { 1, 0, 3, 100, 50 },                /* one variable */
   };
   for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
-    qubo q;
     char name[32];
     snprintf(name, sizeof name, "rand%d.%d", runs[i].n, runs[i].pct);
-    if (load_random(&q, runs[i].n, runs[i].pct, runs[i].mag) == 0)
-      same_result(name, &q.m, sweeps_params(11 + i, runs[i].replicas,
-                                            runs[i].sweeps, 2));
+    nx_model *q = load_random(runs[i].n, runs[i].pct, runs[i].mag);
+    if (q)
+      same_result(name, model_binary(q),
+                  sweeps_params(11 + i, runs[i].replicas, runs[i].sweeps,
+                                2));
     else
       CHECK(0);
-    qubo_free(&q);
+    model_release(q);
   }
 }
 
@@ -307,25 +220,25 @@ static void test_layouts(void)
  * at the site where the last one stopped. */
 static void test_small_budget(void)
 {
-  qubo q;
-  if (load_gset(&q, "G1") == 0) {
+  nx_model *q;
+  if ((q = load("G1", 0)) != NULL) {
     setenv(ENV_BUDGET, "700", 1);
     printf("  budget 700:\n");
-    same_result("G1", &q.m, sweeps_params(21, 9, 12, 2));
+    same_result("G1", model_binary(q), sweeps_params(21, 9, 12, 2));
     unsetenv(ENV_BUDGET);
   } else {
     CHECK(0);
   }
-  qubo_free(&q);
-  if (load_random(&q, 100, 50, 100) == 0) {
+  model_release(q);
+  if ((q = load_random(100, 50, 100)) != NULL) {
     setenv(ENV_BUDGET, "250", 1);
     printf("  budget 250:\n");
-    same_result("rand100", &q.m, sweeps_params(22, 5, 60, 2));
+    same_result("rand100", model_binary(q), sweeps_params(22, 5, 60, 2));
     unsetenv(ENV_BUDGET);
   } else {
     CHECK(0);
   }
-  qubo_free(&q);
+  model_release(q);
 }
 
 /* ---- a dispatch cut short ------------------------------------------- */
@@ -449,22 +362,22 @@ static void test_refused(const binary_model *m)
 
 static void test_stops(void)
 {
-  qubo q;
-  if (load_bqp(&q, "bqp50.txt", 1) == 0) {
-    test_cancel(&q.m);
-    test_time_limit(&q.m);
-    test_target(&q.m);
-    test_refused(&q.m);
+  nx_model *q = load("bqp50.txt", 1);
+  if (q) {
+    test_cancel(model_binary(q));
+    test_time_limit(model_binary(q));
+    test_target(model_binary(q));
+    test_refused(model_binary(q));
   } else {
     CHECK(0);
   }
-  qubo_free(&q);
+  model_release(q);
 }
 
 static int run_device_tests(void)
 {
   nvk_device_info info;
-  qubo g1;
+  nx_model *g1;
   if (nvk_device(&info, err, sizeof err) != 0) {
     fprintf(stderr, "test_binary_gpu: %s\n", err);
     fprintf(stderr, "test_binary_gpu: a Vulkan device is required "
@@ -477,11 +390,11 @@ static int run_device_tests(void)
   test_instances();
   test_layouts();
   test_small_budget();
-  if (load_gset(&g1, "G1") == 0)
-    test_cut(&info, &g1.m);
+  if ((g1 = load("G1", 0)) != NULL)
+    test_cut(&info, model_binary(g1));
   else
     CHECK(0);
-  qubo_free(&g1);
+  model_release(g1);
   CHECK(strcmp(device, info.name) == 0);
   test_stops();
   return 0;

@@ -1,5 +1,6 @@
 /* Model unit tests: binary models from coupling lists (CSR building,
- * refusals, hashes) and a binary job through the engine. */
+ * refusals, hashes), from Max-Cut graphs and bqp instances, and a binary
+ * job through the engine. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,99 @@ static void test_refusals(void)
   CHECK(!model_from_couplings(0, h, 0, NULL, NULL, NULL, 0, err,
                               sizeof err));
   CHECK_CONTAINS(err, "variables");
+}
+
+static rudy_graph *graph(const char *text)
+{
+  char err[256] = "";
+  rudy_graph *g = NULL;
+  if (rudy_read_string(text, strlen(text), "graph", &g, err, sizeof err))
+    fprintf(stderr, "%s\n", err);
+  return g;
+}
+
+/* Max-Cut: energy = -cut for every assignment of a small graph. */
+static void test_maxcut(void)
+{
+  static const char text[] = "4 4\n1 2 1\n2 3 2\n1 3 -1\n3 4 5\n";
+  char err[256] = "";
+  rudy_graph *g = graph(text);
+  nx_model *m = g ? model_from_maxcut(g, err, sizeof err) : NULL;
+  CHECK(m != NULL);
+  if (!m) {
+    fprintf(stderr, "%s\n", err);
+    rudy_free(g);
+    return;
+  }
+  CHECK_EQ_INT(model_n(m), 4);
+  const binary_model *b = model_binary(m);
+  int32_t x[4] = { 0, 1, 0, 1 };   /* cut: 1 + 2 + 5 */
+  CHECK_EQ_INT(binary_energy(b, x), -8);
+  for (int s = 0; s < 16; s++) {
+    int64_t cut = 0;
+    for (int i = 0; i < 4; i++)
+      x[i] = (s >> i) & 1;
+    for (int64_t k = 0; k < g->m; k++)
+      if (x[g->u[k]] != x[g->v[k]])
+        cut += (int64_t)g->w[k];
+    CHECK_EQ_INT(binary_energy(b, x), -cut);
+  }
+  model_release(m);
+  rudy_free(g);
+  g = graph("2 1\n1 2 1.5\n");
+  CHECK(g && !model_from_maxcut(g, err, sizeof err));
+  CHECK_CONTAINS(err, "integers");
+  rudy_free(g);
+  g = graph("2 1\n1 2 2147483647\n");
+  CHECK(g && !model_from_maxcut(g, err, sizeof err));
+  CHECK_CONTAINS(err, "int32");
+  rudy_free(g);
+}
+
+static bqp_instance *instance(const char *text)
+{
+  char err[256] = "";
+  bqp_instance *b = NULL;
+  if (bqp_read_string(text, strlen(text), "bqp", 1, &b, NULL, err,
+                      sizeof err))
+    fprintf(stderr, "%s\n", err);
+  return b;
+}
+
+/* bqp: energy = -f(x) for every assignment of a small instance. */
+static void test_bqp(void)
+{
+  static const char text[] =
+    "1\n3 4\n1 1 5\n1 2 -3\n3 2 4\n3 3 -2\n";
+  char err[256] = "";
+  bqp_instance *q = instance(text);
+  nx_model *m = q ? model_from_bqp(q, err, sizeof err) : NULL;
+  CHECK(m != NULL);
+  if (!m) {
+    fprintf(stderr, "%s\n", err);
+    bqp_free(q);
+    return;
+  }
+  CHECK_EQ_INT(model_n(m), 3);
+  const binary_model *b = model_binary(m);
+  CHECK_EQ_INT(b->row_start[3], 4);
+  int32_t x[3] = { 1, 1, 1 };   /* f = 5 - 2 + 2 (-3 + 4) */
+  CHECK_EQ_INT(binary_energy(b, x), -5);
+  for (int s = 0; s < 8; s++) {
+    for (int i = 0; i < 3; i++)
+      x[i] = (s >> i) & 1;
+    CHECK_EQ_INT(binary_energy(b, x), -(int64_t)bqp_objective(q, x));
+  }
+  model_release(m);
+  bqp_free(q);
+  q = instance("1\n2 1\n1 2 0.5\n");
+  CHECK(q && !model_from_bqp(q, err, sizeof err));
+  CHECK_CONTAINS(err, "integers");
+  bqp_free(q);
+  q = instance("1\n2 1\n1 2 -2147483647\n");
+  CHECK(q && !model_from_bqp(q, err, sizeof err));
+  CHECK_CONTAINS(err, "int32");
+  bqp_free(q);
 }
 
 /* The same job on the gpu: the same assignment and energy as `cpu`. */
@@ -129,6 +223,8 @@ int main(void)
 {
   test_energy();
   test_refusals();
+  test_maxcut();
+  test_bqp();
   test_binary_job();
   engine_shutdown();
   return test_report("test_model");
