@@ -13,7 +13,7 @@ packages=(
   libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev
   glslang-tools spirv-tools libvulkan-dev mesa-vulkan-drivers
   vulkan-validationlayers vulkan-tools
-  python3 curl
+  python3 curl prometheus wrk
 )
 
 missing=()

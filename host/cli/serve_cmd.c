@@ -116,7 +116,7 @@ static int serve_run(const serve_opts *o, const sigset_t *set)
   if (lua)
     jobs = srv_jobs_new(st, lua, err, sizeof err);
   if (jobs) {
-    http_config cfg = { o->addr, o->port, o->max_body };
+    http_config cfg = { o->addr, o->port, o->max_body, 0 };
     http_server *h = http_start(&cfg, st, jobs, err, sizeof err);
     if (h) {
       fprintf(stderr, "nerox: serve: listening on %s:%u\n", o->addr,

@@ -3,6 +3,7 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct http_server {
   srv_jobs *jobs;
   size_t max_body;
   unsigned port;
+  atomic_int draining;
 };
 
 /* One request's body, read as it arrives. */
@@ -63,8 +65,9 @@ typedef struct http_route {
 
 static int http_healthz(http_ctx *x, http_reply *r, srv_error *e)
 {
-  (void)x;
-  r->json = json_pack("{s:s}", "status", "ok");
+  int draining = atomic_load(&x->h->draining);
+  r->status = draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+  r->json = json_pack("{s:s}", "status", draining ? "draining" : "ok");
   return r->json ? 0 : srv_fail(e, 500, "out of memory");
 }
 
@@ -89,6 +92,9 @@ static int http_body_json(http_ctx *x, json_t **out, srv_error *e)
 static int http_submit(http_ctx *x, http_reply *r, srv_error *e)
 {
   json_t *sub;
+  if (atomic_load(&x->h->draining))
+    return srv_fail(e, 503, "the server is shutting down and accepts no "
+                    "new jobs; submit again in a moment");
   if (http_body_json(x, &sub, e) != 0)
     return -1;
   int rc = srv_jobs_submit(x->h->jobs, x->who.account, sub, &r->json, e);
@@ -421,6 +427,11 @@ http_server *http_start(const http_config *cfg, store *st, srv_jobs *jobs,
 unsigned http_port(const http_server *h)
 {
   return h->port;
+}
+
+void http_set_draining(http_server *h)
+{
+  atomic_store(&h->draining, 1);
 }
 
 void http_stop(http_server *h)

@@ -15,6 +15,8 @@
 #define HTTP_DEFAULT_MAX_BODY ((size_t)64 << 20)
 /* Threads of libmicrohttpd's pool. */
 #define HTTP_THREADS 4
+/* Seconds between heartbeats on an idle event stream, by default. */
+#define HTTP_SSE_HEARTBEAT_S 15.0
 /* Seconds an idle connection is kept. */
 #define HTTP_CONNECTION_TIMEOUT_S 30
 
@@ -22,6 +24,7 @@ typedef struct http_config {
   const char *addr; /* IPv4 address to bind, "127.0.0.1" */
   unsigned port;    /* 0: any free port */
   size_t max_body;
+  double sse_heartbeat_s; /* between SSE heartbeats; 0: the default */
 } http_config;
 
 typedef struct http_server http_server;
@@ -31,6 +34,9 @@ http_server *http_start(const http_config *cfg, store *st, srv_jobs *jobs,
                         char *err, size_t errlen);
 /* The port actually bound. */
 unsigned http_port(const http_server *h);
+/* From now on, submissions are refused with 503 and /healthz answers
+ * 503 {"status": "draining"}; every other route keeps answering. */
+void http_set_draining(http_server *h);
 /* Stops accepting and waits for requests in progress. */
 void http_stop(http_server *h);
 

@@ -15,6 +15,8 @@ const char *srv_error_type(int status)
   case 405: return "method_not_allowed";
   case 409: return "conflict";
   case 413: return "payload_too_large";
+  case 429: return "rate_limited";
+  case 503: return "unavailable";
   default: return "internal";
   }
 }

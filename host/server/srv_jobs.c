@@ -524,3 +524,47 @@ int srv_jobs_list(srv_jobs *s, const char *account, const char *state,
                            (json_int_t)limit, "offset", (json_int_t)offset),
                  out, e);
 }
+
+size_t srv_jobs_live(srv_jobs *s)
+{
+  size_t n = 0;
+  pthread_mutex_lock(&s->mu);
+  for (srv_entry *e = s->all; e; e = e->all) {
+    job_state st = job_get_state(e->j);
+    n += st == JOB_QUEUED || st == JOB_RUNNING;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+json_t *srv_jobs_cancel_all(srv_jobs *s, const char *account,
+                            srv_error *e)
+{
+  json_t *ids = json_array();
+  if (!ids) {
+    srv_fail(e, 500, "out of memory");
+    return NULL;
+  }
+  /* Entries are only ever added at the head of the list, so a snapshot
+   * of the head covers every job submitted before this call. */
+  pthread_mutex_lock(&s->mu);
+  srv_entry *head = s->all;
+  pthread_mutex_unlock(&s->mu);
+  for (srv_entry *en = head; en; en = en->all) {
+    if (account && strcmp(en->account, account) != 0)
+      continue;
+    if (job_cancel(en->j) &&
+        json_array_append_new(ids, json_string(en->id)) != 0) {
+      json_decref(ids);
+      srv_fail(e, 500, "out of memory");
+      return NULL;
+    }
+  }
+  for (srv_entry *en = head; en; en = en->all) {
+    if (account && strcmp(en->account, account) != 0)
+      continue;
+    job_wait(en->j, SRV_CANCEL_WAIT_S);
+    srv_finalize(s, en);
+  }
+  return ids;
+}

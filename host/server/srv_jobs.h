@@ -35,6 +35,14 @@ int srv_jobs_cancel(srv_jobs *s, const char *account, const char *id,
 int srv_jobs_list(srv_jobs *s, const char *account, const char *state,
                   int64_t limit, int64_t offset, json_t **out,
                   srv_error *e);
+/* Jobs of this process still queued or running. */
+size_t srv_jobs_live(srv_jobs *s);
+/* Cancels every queued or running job of account (NULL: of every
+ * account), waits for each to stop (SRV_CANCEL_WAIT_S at most) and
+ * records it; returns the cancelled jobs' ids as a JSON array, or NULL
+ * with e filled. */
+json_t *srv_jobs_cancel_all(srv_jobs *s, const char *account,
+                            srv_error *e);
 /* The result as JSON text (owned by the caller); 409 while the job is
  * queued or running. */
 int srv_jobs_result(srv_jobs *s, const char *account, const char *id,

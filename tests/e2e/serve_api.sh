@@ -11,50 +11,11 @@ set -uo pipefail
 tmp=$(e2e_tmpdir e2e-serve-api)
 db="$tmp/serve.db"
 
-mkkey() { # account scopes
-  "$NEROX" keys create --account "$1" --plan pro --scopes "$2" --db "$db" |
-    tail -n 1
-}
+. "$(dirname "$0")/serve.bash"
 wkey=$(mkkey acme jobs:write,jobs:read)
 rkey=$(mkkey acme jobs:read)
 okey=$(mkkey other jobs:write,jobs:read)
-
-"$NEROX" serve --listen 127.0.0.1:0 --db "$db" --max-body 4096 \
-  2>"$tmp/serve.err" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-    "$tmp/serve.err")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { e2e_bad "server started"; cat "$tmp/serve.err"; exit 1; }
-base="http://127.0.0.1:$port"
-
-# req METHOD PATH KEY [BODY] -> body in $tmp/out, prints the status
-req() {
-  local args=(-s -o "$tmp/out" -w '%{http_code}' -X "$1" --max-time 10)
-  [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
-  [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' \
-    --data-binary "$4")
-  curl "${args[@]}" "$base$2"
-}
-jget() { # FIELD of the JSON in $tmp/out (top level or error.FIELD)
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[int(k) if isinstance(d,list) else k]
-print(d)' "$tmp/out" "$1" 2>/dev/null
-}
-poll() { # KEY ID -> final status
-  local s
-  for _ in $(seq 100); do
-    req GET "/v1/jobs/$2" "$1" >/dev/null
-    s=$(jget status)
-    case "$s" in queued|running) sleep 0.1 ;; *) echo "$s"; return ;; esac
-  done
-  echo "$s"
-}
+serve_start "$db" --max-body 4096 || exit 1
 
 e2e_expect_eq "$(req GET /healthz "")" 200 "healthz"
 e2e_expect_eq "$(req GET /v1/jobs "")" 401 "401 without a key"
@@ -126,8 +87,6 @@ big=$(head -c 5000 /dev/zero | tr '\0' ' ')
 e2e_expect_eq "$(req POST /v1/jobs "$wkey" "{$big}")" 413 "413 over limit"
 
 e2e_expect_eq "$(req GET /healthz "")" 200 "still healthy"
-kill -TERM "$pid"
-wait "$pid"
-e2e_expect_eq "$?" 0 "exits 0 on SIGTERM"
-trap - EXIT
+serve_stop TERM
+e2e_expect_eq "$serve_rc" 0 "exits 0 on SIGTERM"
 e2e_finish
