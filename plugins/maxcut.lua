@@ -10,7 +10,9 @@
 --   n       optional: vertices (default: the largest id + 1; give it for
 --           isolated vertices)
 -- or
---   rudy    the path of a rudy / G-set file (1-based in the file)
+--   rudy       the path of a rudy / G-set file (1-based in the file)
+-- or
+--   rudy_text  the contents of such a file
 -- and optionally name. Result: solution = side of each vertex (0/1), cut,
 -- objective = cut (sense "maximize"), energy = -cut.
 
@@ -20,7 +22,11 @@ local errors = require "nerox.errors"
 
 local maxcut = { name = "maxcut" }
 
-maxcut.fields = { edges = true, n = true, rudy = true, name = true }
+maxcut.fields = { edges = true, n = true, rudy = true, rudy_text = true,
+                  name = true }
+-- Fields that name a file on this machine, and the field that takes the
+-- file's contents instead (the server accepts only the latter).
+maxcut.file_fields = { rudy = "rudy_text" }
 
 local function core()
   return require "nerox.core"
@@ -29,6 +35,23 @@ end
 local TRIPLE_OPTS = { default_w = 1, what = "vertex",
                       self_hint = " (a self-loop is never cut)" }
 
+-- A graph from a file: `file` ("rudy" or "rudy_text") and nothing else.
+local function validate_file(payload, file)
+  if file == "rudy" and payload.rudy_text ~= nil then
+    check.fail("rudy_text", "give either rudy or rudy_text, not both")
+  end
+  if payload.edges ~= nil or payload.n ~= nil then
+    check.fail(payload.edges ~= nil and "edges" or "n", "give either " ..
+               "%s or edges (and n), not both", file)
+  end
+  local v = payload[file]
+  if type(v) ~= "string" or v == "" then
+    check.fail(file, file == "rudy" and "expected a file path, got %s" or
+               "expected the contents of a rudy file, got %s",
+               check.describe(v))
+  end
+end
+
 function maxcut.validate(payload)
   check.table(payload, "payload")
   check.known_keys(payload, maxcut.fields)
@@ -36,20 +59,16 @@ function maxcut.validate(payload)
     check.fail("name", "expected a string, got %s",
                check.describe(payload.name))
   end
-  if payload.rudy ~= nil then
-    if payload.edges ~= nil or payload.n ~= nil then
-      check.fail(payload.edges ~= nil and "edges" or "n", "give either " ..
-                 "rudy or edges (and n), not both")
-    end
-    if type(payload.rudy) ~= "string" or payload.rudy == "" then
-      check.fail("rudy", "expected a file path, got %s",
-                 check.describe(payload.rudy))
-    end
+  local file = payload.rudy ~= nil and "rudy" or
+               payload.rudy_text ~= nil and "rudy_text" or nil
+  if file then
+    validate_file(payload, file)
     return
   end
   local n = bqm.check_n(payload.n, "n")
   if payload.edges == nil then
-    check.fail("edges", "required: a list of {i, j} or {i, j, w}, or rudy")
+    check.fail("edges", "required: a list of {i, j} or {i, j, w}, rudy " ..
+               "or rudy_text")
   end
   local _, top = bqm.check_triples(payload.edges, "edges", n, TRIPLE_OPTS)
   if not n and top == 0 then
@@ -66,10 +85,20 @@ function maxcut.read_rudy(path)
   return g
 end
 
+-- The same from a rudy file's contents; errors read "rudy_text:LINE: ...".
+function maxcut.read_rudy_text(text)
+  local ok, g = pcall(core().read_rudy_text, text, "rudy_text")
+  if not ok then
+    errors.raise("ValidationError", tostring(g), { field = "rudy_text" })
+  end
+  return g
+end
+
 -- The graph as n and a flat list of (i, j, w).
 local function graph(payload)
-  if payload.rudy then
-    local g = maxcut.read_rudy(payload.rudy)
+  if payload.rudy or payload.rudy_text then
+    local g = payload.rudy and maxcut.read_rudy(payload.rudy) or
+              maxcut.read_rudy_text(payload.rudy_text)
     return g.n, g.edges
   end
   local t, top = bqm.check_triples(payload.edges, "edges", payload.n,

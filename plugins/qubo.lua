@@ -9,6 +9,7 @@
 --   matrix  a dense n x n list of lists
 --   bqp     the path of an OR-Library bqp file, with `instance` (1-based,
 --           default 1); its objective is maximised (see below)
+--   bqp_text  the contents of such a file, like bqp
 -- and optionally n (variables; default: the largest id + 1), offset and
 -- name. Integer weights are exact; others are scaled (nerox.bqm) and the
 -- energy is recomputed from the caller's numbers.
@@ -16,7 +17,7 @@
 -- Result: solution = x (0/1 per variable, 0-based order), energy = E(x)
 -- and objective = E(x) (sense "minimize"); for a bqp file, objective is
 -- the OR-Library value sum q_ii x_i + 2 sum_{i<j} q_ij x_i x_j (sense
--- "maximize") and energy = -objective.
+-- "maximize") and energy = -objective. bqp_text works exactly like bqp.
 
 local bqm = require "nerox.bqm"
 local check = require "nerox.check"
@@ -24,9 +25,17 @@ local errors = require "nerox.errors"
 
 local qubo = { name = "qubo" }
 
-qubo.fields = { Q = true, matrix = true, bqp = true, instance = true,
-                n = true, offset = true, name = true }
-local SOURCES = { "Q", "matrix", "bqp" }
+qubo.fields = { Q = true, matrix = true, bqp = true, bqp_text = true,
+                instance = true, n = true, offset = true, name = true }
+-- Fields that name a file on this machine, and the field that takes the
+-- file's contents instead (the server accepts only the latter).
+qubo.file_fields = { bqp = "bqp_text" }
+local SOURCES = { "Q", "matrix", "bqp", "bqp_text" }
+
+-- Whether the payload is an OR-Library instance (bqp or bqp_text).
+local function is_bqp(payload)
+  return payload.bqp ~= nil or payload.bqp_text ~= nil
+end
 
 local function core()
   return require "nerox.core"
@@ -37,14 +46,15 @@ local function source_of(payload)
   for _, key in ipairs(SOURCES) do
     if payload[key] ~= nil then
       if found then
-        check.fail(key, "give only one of Q, matrix and bqp (%s is " ..
-                   "given too)", found)
+        check.fail(key, "give only one of Q, matrix, bqp and bqp_text " ..
+                   "(%s is given too)", found)
       end
       found = key
     end
   end
   if not found then
-    check.fail("Q", "required: give Q (a list of {i, j, w}), matrix or bqp")
+    check.fail("Q", "required: give Q (a list of {i, j, w}), matrix, " ..
+               "bqp or bqp_text")
   end
   return found
 end
@@ -83,8 +93,8 @@ function qubo.validate(payload)
   if payload.offset ~= nil then check.number(payload.offset, "offset") end
   local n = bqm.check_n(payload.n, "n")
   local src = source_of(payload)
-  if src ~= "bqp" and payload.instance ~= nil then
-    check.fail("instance", "only for bqp files")
+  if src ~= "bqp" and src ~= "bqp_text" and payload.instance ~= nil then
+    check.fail("instance", "only for bqp files (bqp or bqp_text)")
   end
   if src == "Q" then
     local _, top = bqm.check_triples(payload.Q, "Q", n, { self_ok = true })
@@ -94,9 +104,11 @@ function qubo.validate(payload)
   elseif src == "matrix" then
     validate_matrix(payload.matrix, n)
   else
-    if type(payload.bqp) ~= "string" or payload.bqp == "" then
-      check.fail("bqp", "expected a file path, got %s",
-                 check.describe(payload.bqp))
+    local v = payload[src]
+    if type(v) ~= "string" or v == "" then
+      check.fail(src, src == "bqp" and "expected a file path, got %s" or
+                 "expected the contents of a bqp file, got %s",
+                 check.describe(v))
     end
     if payload.instance ~= nil then
       check.integer(payload.instance, "instance", 1)
@@ -107,20 +119,32 @@ function qubo.validate(payload)
   end
 end
 
--- Read instance k of a bqp file: {n, count, entries (flat i, j, q)}.
-function qubo.read_bqp(path, k)
-  local ok, data = pcall(core().read_bqp, path, k)
+-- Read instance k with `reader`; `field` names the source in errors and
+-- `label` the file in messages.
+local function read_instance(reader, source, k, field, label)
+  local ok, data = pcall(reader, source, k, label)
   if not ok then
     local msg = tostring(data)
-    local field = msg:match("instance %d+ out of range") and "instance"
-                  or "bqp"
-    errors.raise("ValidationError", msg, { field = field })
+    local bad = msg:match("instance %d+ out of range") and "instance"
+                or field
+    errors.raise("ValidationError", msg, { field = bad })
   end
   if data.count and k > data.count then
-    check.fail("instance", "%s holds %d instances, got instance %d", path,
+    check.fail("instance", "%s holds %d instances, got instance %d", label,
                data.count, k)
   end
   return data
+end
+
+-- Read instance k of a bqp file: {n, count, entries (flat i, j, q)}.
+function qubo.read_bqp(path, k)
+  return read_instance(core().read_bqp, path, k, "bqp", path)
+end
+
+-- The same from a bqp file's contents; errors read "bqp_text:LINE: ...".
+function qubo.read_bqp_text(text, k)
+  return read_instance(core().read_bqp_text, text, k, "bqp_text",
+                       "bqp_text")
 end
 
 -- The model E(x) of the payload, in the caller's numbers.
@@ -143,7 +167,12 @@ local function build(payload)
     end
   else
     local k = math.tointeger(payload.instance or 1)
-    local data = qubo.read_bqp(payload.bqp, k)
+    local data
+    if src == "bqp" then
+      data = qubo.read_bqp(payload.bqp, k)
+    else
+      data = qubo.read_bqp_text(payload.bqp_text, k)
+    end
     m = bqm.new(data.n)
     local e = data.entries
     for p = 1, #e, 3 do
@@ -180,10 +209,10 @@ function qubo.qubo_value(payload, x, m)
 end
 
 -- The objective of a solution x: E(x), or the OR-Library value (to be
--- maximised) for a bqp file.
+-- maximised) for a bqp file or text.
 function qubo.energy(payload, x, m)
   local e = qubo.qubo_value(payload, x, m)
-  if payload.bqp then return -e end
+  if is_bqp(payload) then return -e end
   return e
 end
 
@@ -199,13 +228,13 @@ end
 -- The user's view of a kernel result: x, E(x) and the objective.
 function qubo.decode(payload, raw, enc)
   local out = { instance = instance_name(payload), n = enc.n,
-                sense = payload.bqp and "maximize" or "minimize" }
+                sense = is_bqp(payload) and "maximize" or "minimize" }
   local x = raw.x
   if x == nil or #x == 0 then return out end
   bqm.check_assignment(x, enc.n, "x")
   out.solution, out.x = x, x
   out.energy = qubo.qubo_value(payload, x, enc.bqm)
-  out.objective = payload.bqp and -out.energy or out.energy
+  out.objective = is_bqp(payload) and -out.energy or out.energy
   return out
 end
 

@@ -1,12 +1,13 @@
 -- The "tsp" problem type: symmetric travelling salesman over a distance
 -- matrix, a list of {x, y} coordinates (Euclidean, not rounded) or a
--- TSPLIB file. It maps the payload onto the `perm` kernel, whose costs are
--- integers: non-integer distances are scaled by 10^p (see scale_for) and
--- energies are recomputed from the caller's own numbers, in their units.
+-- TSPLIB file (its path, or its contents as tsplib_text). It maps the
+-- payload onto the `perm` kernel, whose costs are integers: non-integer
+-- distances are scaled by 10^p (see scale_for) and energies are
+-- recomputed from the caller's own numbers, in their units.
 --
--- Payload: exactly one of distance_matrix, coordinates, tsplib; optional
--- name. Tours are 0-based lists of city indices; field names in errors use
--- Lua's 1-based indices ("distance_matrix[3][1]").
+-- Payload: exactly one of distance_matrix, coordinates, tsplib,
+-- tsplib_text; optional name. Tours are 0-based lists of city indices;
+-- field names in errors use Lua's 1-based indices ("distance_matrix[3][1]").
 
 local check = require "nerox.check"
 local errors = require "nerox.errors"
@@ -29,8 +30,11 @@ tsp.SYMMETRY_TOLERANCE = 1e-9
 
 -- The payload fields this plugin knows.
 tsp.fields = { distance_matrix = true, coordinates = true, tsplib = true,
-               name = true }
-local SOURCES = { "distance_matrix", "coordinates", "tsplib" }
+               tsplib_text = true, name = true }
+-- Fields that name a file on this machine, and the field that takes the
+-- file's contents instead (the server accepts only the latter).
+tsp.file_fields = { tsplib = "tsplib_text" }
+local SOURCES = { "distance_matrix", "coordinates", "tsplib", "tsplib_text" }
 
 local function core()
   return require "nerox.core"
@@ -42,15 +46,15 @@ local function source_of(payload)
   for _, key in ipairs(SOURCES) do
     if payload[key] ~= nil then
       if found then
-        check.fail(key, "give only one of distance_matrix, coordinates " ..
-                   "and tsplib (%s is given too)", found)
+        check.fail(key, "give only one of distance_matrix, coordinates, " ..
+                   "tsplib and tsplib_text (%s is given too)", found)
       end
       found = key
     end
   end
   if not found then
     check.fail("distance_matrix", "required: give distance_matrix, " ..
-               "coordinates or tsplib")
+               "coordinates, tsplib or tsplib_text")
   end
   return found
 end
@@ -170,9 +174,15 @@ function tsp.validate(payload)
     validate_matrix(payload.distance_matrix)
   elseif src == "coordinates" then
     validate_coordinates(payload.coordinates)
-  elseif type(payload.tsplib) ~= "string" or payload.tsplib == "" then
-    check.fail("tsplib", "expected a file path, got %s",
-               check.describe(payload.tsplib))
+  elseif src == "tsplib" then
+    if type(payload.tsplib) ~= "string" or payload.tsplib == "" then
+      check.fail("tsplib", "expected a file path, got %s",
+                 check.describe(payload.tsplib))
+    end
+  elseif type(payload.tsplib_text) ~= "string" or
+         payload.tsplib_text == "" then
+    check.fail("tsplib_text", "expected the contents of a TSPLIB file, " ..
+               "got %s", check.describe(payload.tsplib_text))
   end
 end
 
@@ -245,22 +255,31 @@ local function encode_coordinates(c)
   return model, { scale = scale, n = n, source = "coordinates" }
 end
 
--- Load a TSPLIB file; its errors ("path:LINE: reason") name the field.
-local function load_tsplib(path)
-  local ok, model = pcall(core().tsplib_load, path)
+-- Load the payload's TSPLIB file (tsplib) or text (tsplib_text); errors
+-- ("path:LINE: reason", "tsplib_text:LINE: reason") name the field.
+local function load_tsplib(payload)
+  local ok, model, field, label
+  if payload.tsplib_text ~= nil then
+    field, label = "tsplib_text", "tsplib_text"
+    ok, model = pcall(core().tsplib_parse, payload.tsplib_text, label)
+  else
+    field, label = "tsplib", payload.tsplib
+    ok, model = pcall(core().tsplib_load, label)
+  end
   if not ok then
-    errors.raise("ValidationError", tostring(model), { field = "tsplib" })
+    errors.raise("ValidationError", tostring(model), { field = field })
   end
   if model:n() < tsp.MIN_CITIES then
-    check.fail("tsplib", "%s: needs at least %d cities, got %d", path,
+    check.fail(field, "%s: needs at least %d cities, got %d", label,
                tsp.MIN_CITIES, model:n())
   end
   return model
 end
 
-local function encode_tsplib(path)
-  local model = load_tsplib(path)
-  return model, { scale = 1, n = model:n(), source = "tsplib",
+local function encode_tsplib(payload)
+  local model = load_tsplib(payload)
+  local source = payload.tsplib_text ~= nil and "tsplib_text" or "tsplib"
+  return model, { scale = 1, n = model:n(), source = source,
                   model = model }
 end
 
@@ -273,7 +292,7 @@ function tsp.encode(payload)
   elseif payload.coordinates then
     model, enc = encode_coordinates(payload.coordinates)
   else
-    model, enc = encode_tsplib(payload.tsplib)
+    model, enc = encode_tsplib(payload)
   end
   enc.model = model
   return model, enc
@@ -308,14 +327,14 @@ local function euclid_length(c, tour)
 end
 
 -- Length of a closed 0-based tour in the caller's units. `model` (a loaded
--- TSPLIB model) saves reading the file again.
+-- TSPLIB model) saves reading the file or text again.
 function tsp.energy(payload, tour, model)
   if payload.distance_matrix then
     return matrix_length(payload.distance_matrix, tour)
   elseif payload.coordinates then
     return euclid_length(payload.coordinates, tour)
   end
-  model = model or load_tsplib(payload.tsplib)
+  model = model or load_tsplib(payload)
   return model:tour_length(tour)
 end
 
@@ -337,6 +356,8 @@ local function instance_name(payload, enc)
   if payload.name then return payload.name end
   if enc.source == "tsplib" then
     return enc.model:name() or payload.tsplib:match("([^/]+)%.tsp$")
+  elseif enc.source == "tsplib_text" then
+    return enc.model:name()
   end
   return nil
 end

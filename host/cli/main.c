@@ -22,8 +22,10 @@ static void cli_usage(FILE *out)
           "  solve FILE [options]       solve a TSPLIB file (nerox solve "
           "--help)\n"
           "  devices [--json]           list the Vulkan devices\n"
-          "  keys create|list|revoke    manage API keys (nerox keys help)\n"
-          "  serve [--listen ADDR:PORT] [--db PATH]  serve the HTTP API\n"
+          "  keys create|list|revoke|limits  manage API keys (nerox keys "
+          "help)\n"
+          "  serve [--config FILE] [--listen ADDR:PORT] [--db PATH]\n"
+          "        [--max-body BYTES] [--grace S]  serve the HTTP API\n"
           "  version                    print the version\n"
           "  help                       print this message\n");
 }

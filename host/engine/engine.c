@@ -74,6 +74,60 @@ static int job_is_final(job_state s)
   return s >= JOB_SUCCEEDED;
 }
 
+/* ---- job ids -------------------------------------------------------- */
+
+static char engine_id_prefix[ENGINE_ID_PREFIX_MAX] = "job-";
+
+int engine_set_id_prefix(const char *prefix)
+{
+  if (strlen(prefix) >= sizeof engine_id_prefix)
+    return -1;
+  snprintf(engine_id_prefix, sizeof engine_id_prefix, "%s", prefix);
+  return 0;
+}
+
+/* ---- listeners ------------------------------------------------------ */
+
+static pthread_mutex_t listeners_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  engine_listener fn;
+  void *arg;
+} listeners[ENGINE_MAX_LISTENERS];
+
+int engine_listen(engine_listener fn, void *arg)
+{
+  int rc = -1;
+  pthread_mutex_lock(&listeners_mu);
+  for (int i = 0; i < ENGINE_MAX_LISTENERS && rc != 0; i++)
+    if (!listeners[i].fn) {
+      listeners[i].fn = fn;
+      listeners[i].arg = arg;
+      rc = 0;
+    }
+  pthread_mutex_unlock(&listeners_mu);
+  return rc;
+}
+
+void engine_unlisten(engine_listener fn, void *arg)
+{
+  pthread_mutex_lock(&listeners_mu);
+  for (int i = 0; i < ENGINE_MAX_LISTENERS; i++)
+    if (listeners[i].fn == fn && listeners[i].arg == arg)
+      listeners[i].fn = NULL;
+  pthread_mutex_unlock(&listeners_mu);
+}
+
+/* Tell the listeners that a job changed (job lock held: lock order is
+ * job, then listeners). */
+static void engine_notify(job *j)
+{
+  pthread_mutex_lock(&listeners_mu);
+  for (int i = 0; i < ENGINE_MAX_LISTENERS; i++)
+    if (listeners[i].fn)
+      listeners[i].fn(listeners[i].arg, j);
+  pthread_mutex_unlock(&listeners_mu);
+}
+
 /* ---- the CPU device name ------------------------------------------- */
 
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
@@ -155,6 +209,7 @@ static void job_push_event_locked(job *j, const job_event *ev)
   j->events[j->n_events].seq = (int64_t)j->n_events + 1;
   j->n_events++;
   pthread_cond_broadcast(&j->changed);
+  engine_notify(j);
 }
 
 static void job_set_state_locked(job *j, job_state s)
@@ -163,6 +218,7 @@ static void job_set_state_locked(job *j, job_state s)
         state_names[s]);
   j->state = s;
   pthread_cond_broadcast(&j->changed);
+  engine_notify(j);
 }
 
 /* Move to a final state and publish the final event; holds j->mu. */
@@ -494,7 +550,7 @@ static job *job_create(nx_model *m, const job_params *p, char *err,
   }
   atomic_init(&j->refs, 1);
   atomic_init(&j->cancel_requested, 0);
-  snprintf(j->id, sizeof j->id, "job-%06d",
+  snprintf(j->id, sizeof j->id, "%s%06d", engine_id_prefix,
            atomic_fetch_add(&eng.next_id, 1) + 1);
   model_retain(m);
   j->model = m;

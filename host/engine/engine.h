@@ -99,6 +99,13 @@ job_solver engine_auto_solver(void);
 /* Why engine_auto_solver chose what it did, for logs and results. */
 const char *engine_auto_reason(void);
 
+/* Job ids are a prefix ("job-" by default) and a counter of this
+ * process ("job-000001"). A server, whose ids outlive the process, sets a
+ * prefix of its own before the first job: 0, or -1 when it is
+ * ENGINE_ID_PREFIX_MAX bytes or longer. */
+#define ENGINE_ID_PREFIX_MAX 20
+int engine_set_id_prefix(const char *prefix);
+
 void job_retain(job *j);
 void job_release(job *j);
 const char *job_id(const job *j);
@@ -121,5 +128,18 @@ int job_wait(job *j, double timeout_s);
 /* Returns 0 with *r filled once finished, -1 while queued or running.
  * Pointers in *r stay valid while the caller holds its reference. */
 int job_get_result(job *j, job_result *r);
+
+/* Listeners told after every new event or state change of any job, with
+ * the job: the Lua event loop (host/lua/loop.c) wakes on it instead of
+ * polling, and the server records jobs (host/server/srv_record.c). The
+ * call comes from a worker thread with that job's lock held, so a
+ * listener must be quick and must not call into the engine (job_id is
+ * safe: it reads a field that never changes). */
+#define ENGINE_MAX_LISTENERS 8
+typedef void (*engine_listener)(void *arg, job *j);
+/* Returns 0, or -1 when ENGINE_MAX_LISTENERS are registered. */
+int engine_listen(engine_listener fn, void *arg);
+/* Removes a listener; once it returns, fn is no longer running. */
+void engine_unlisten(engine_listener fn, void *arg);
 
 #endif

@@ -97,14 +97,13 @@ static void model_hash_any(nx_model *m)
   m->matrix = saved;
 }
 
-nx_model *model_from_tsplib(const char *path, char *err, size_t errlen)
+/* A model over a TSPLIB instance just read from `label`; takes t. */
+static nx_model *model_from_instance(tsp_instance *t, const char *label,
+                                     char *err, size_t errlen)
 {
-  tsp_instance *t = NULL;
-  if (tsplib_read_file(path, &t, err, errlen) != 0)
-    return NULL;
   if (t->n > PERM_MAX_N) {
     snprintf(err, errlen, "%s:0: %d cities, more than the %d a tour may "
-             "have", path, t->n, PERM_MAX_N);
+             "have", label, t->n, PERM_MAX_N);
     tsplib_free(t);
     return NULL;
   }
@@ -118,8 +117,26 @@ nx_model *model_from_tsplib(const char *path, char *err, size_t errlen)
     return NULL;
   }
   model_hash_any(m);
-  LOG_D("model", "loaded %s: n=%d hash=%s", path, t->n, m->hash);
+  LOG_D("model", "loaded %s: n=%d hash=%s", label, t->n, m->hash);
   return m;
+}
+
+nx_model *model_from_tsplib(const char *path, char *err, size_t errlen)
+{
+  tsp_instance *t = NULL;
+  if (tsplib_read_file(path, &t, err, errlen) != 0)
+    return NULL;
+  return model_from_instance(t, path, err, errlen);
+}
+
+nx_model *model_from_tsplib_text(const char *text, size_t len,
+                                 const char *label, char *err,
+                                 size_t errlen)
+{
+  tsp_instance *t = NULL;
+  if (tsplib_read_string(text, len, label, &t, err, errlen) != 0)
+    return NULL;
+  return model_from_instance(t, label, err, errlen);
 }
 
 nx_model *model_from_matrix(int n, int32_t *matrix, char *err,

@@ -24,6 +24,11 @@ typedef enum model_kind {
 
 /* Read a TSPLIB file into a model. NULL with err filled on failure. */
 nx_model *model_from_tsplib(const char *path, char *err, size_t errlen);
+/* The same from the contents of a TSPLIB file (len bytes); `label`
+ * names the source in errors ("label:LINE: reason"). */
+nx_model *model_from_tsplib_text(const char *text, size_t len,
+                                 const char *label, char *err,
+                                 size_t errlen);
 /* Take ownership of an n*n symmetric, non-negative matrix (malloc'd). */
 nx_model *model_from_matrix(int n, int32_t *matrix, char *err,
                             size_t errlen);

@@ -29,5 +29,19 @@ int core_model_energy(lua_State *L);
  * (core_formats.c). */
 int core_read_rudy(lua_State *L);
 int core_read_bqp(lua_State *L);
+/* The same from a file's contents: core.read_rudy_text(text, label),
+ * core.read_bqp_text(text, k, label), and core.tsplib_parse(text, label)
+ * for a TSPLIB model; `label` (default "text") names the source in
+ * errors. */
+int core_read_rudy_text(lua_State *L);
+int core_read_bqp_text(lua_State *L);
+int core_tsplib_parse(lua_State *L);
+
+/* Register the modules `nerox.loop` (event loop and libcurl transport,
+ * loop.c), `nerox.json` (json.c) and `nerox.metrics` (metrics_lua.c) in
+ * package.preload. */
+void loop_preload(lua_State *L);
+void json_preload(lua_State *L);
+void metrics_lua_preload(lua_State *L);
 
 #endif

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua/core.h"
 #include "lua/embedded.h"
 #include "util/log.h"
 
@@ -164,6 +165,9 @@ lua_State *host_new(char *err, size_t errlen)
   luaL_openlibs(L);
   host_install_searcher(L);
   core_preload(L);
+  loop_preload(L);
+  json_preload(L);
+  metrics_lua_preload(L);
   return L;
 }
 

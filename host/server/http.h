@@ -13,8 +13,9 @@
 
 /* Largest request body accepted, unless configured otherwise. */
 #define HTTP_DEFAULT_MAX_BODY ((size_t)64 << 20)
-/* Threads of libmicrohttpd's pool. */
-#define HTTP_THREADS 4
+/* Connections served at once (a thread each, so that an event stream
+ * may wait for its job without holding up anyone else). */
+#define HTTP_MAX_CONNECTIONS 1024
 /* Seconds between heartbeats on an idle event stream, by default. */
 #define HTTP_SSE_HEARTBEAT_S 15.0
 /* Seconds an idle connection is kept. */

@@ -27,6 +27,18 @@ int srv_fail(srv_error *e, int status, const char *fmt, ...)
   e->status = status;
   snprintf(e->type, sizeof e->type, "%s", srv_error_type(status));
   e->field[0] = '\0';
+  memset(&e->rate, 0, sizeof e->rate);
+  va_start(ap, fmt);
+  vsnprintf(e->message, sizeof e->message, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int srv_fail_rate(srv_error *e, const srv_rate *rate, const char *fmt, ...)
+{
+  va_list ap;
+  srv_fail(e, 429, "%s", "");
+  e->rate = *rate;
   va_start(ap, fmt);
   vsnprintf(e->message, sizeof e->message, fmt, ap);
   va_end(ap);

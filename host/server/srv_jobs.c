@@ -1,56 +1,36 @@
-/* The jobs of `nerox serve` (see srv_jobs.h). Each submitted job gets an
- * entry, found by id through a hash table, and a watcher thread that
- * records in the store when the job starts and, once it ends, its decoded
- * result (srv_finalize; also run by a reader that gets there first). */
-#include "server/srv_jobs.h"
+/* The jobs of `nerox serve` (see srv_jobs.h): a table of this process's
+ * jobs by id (srv_jobs_internal.h), submissions with their limits and
+ * idempotency keys, and the operations on jobs. The recorder
+ * (srv_record.c) writes jobs to the store as they start and end; a job
+ * no longer in memory is answered from the store. */
+#include "server/srv_jobs_internal.h"
 
-#include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/keys.h"
+#include "server/srv_usage.h"
 #include "util/log.h"
-
-#define SRV_JOBS_BUCKETS 4096
-/* Events read at a time when bringing a job's best energy up to date. */
-#define SRV_EVENTS_BATCH 64
-/* Integers up to this size are written as JSON integers. */
-#define SRV_EXACT_INT 9007199254740992.0 /* 2^53 */
-
-typedef struct srv_entry {
-  struct srv_entry *next; /* in its bucket */
-  struct srv_entry *all;  /* in the list of every entry */
-  srv_jobs *owner;
-  char id[STORE_ID_MAX];
-  char account[STORE_NAME_MAX];
-  char problem_type[STORE_TYPE_MAX];
-  job *j;
-  double scale;
-  pthread_t watcher;
-  int has_watcher;
-  pthread_mutex_t mu; /* guards the fields below */
-  char state[STORE_STATE_MAX];
-  int64_t submitted_ms, started_ms, finished_ms;
-  int64_t last_seq;
-  int has_best;
-  double best; /* caller units */
-  int final;
-  char *result_json;
-  char *error;
-} srv_entry;
-
-struct srv_jobs {
-  store *st;
-  srv_lua *lua;
-  pthread_mutex_t mu; /* guards the table and the list */
-  srv_entry *buckets[SRV_JOBS_BUCKETS];
-  srv_entry *all;
-};
 
 static const char *const srv_states[] = {
   "queued", "running", "succeeded", "failed", "cancelled", "timed_out",
 };
+
+/* Job ids outlive the process: "job-" and 12 random hex characters of
+ * this process, then the engine's counter ("job-3f9a0c1e5b7d-000001"). */
+static int srv_id_prefix(char *err, size_t errlen)
+{
+  char rnd[STORE_ID_MAX], prefix[ENGINE_ID_PREFIX_MAX];
+  if (keys_new_id(rnd, sizeof rnd, err, errlen) != KEYS_OK)
+    return -1;
+  snprintf(prefix, sizeof prefix, "job-%.12s-", rnd + strlen("key_"));
+  if (engine_set_id_prefix(prefix) != 0) {
+    snprintf(err, errlen, "job id prefix too long");
+    return -1;
+  }
+  return 0;
+}
 
 srv_jobs *srv_jobs_new(store *st, srv_lua *lua, char *err, size_t errlen)
 {
@@ -60,6 +40,11 @@ srv_jobs *srv_jobs_new(store *st, srv_lua *lua, char *err, size_t errlen)
     return NULL;
   }
   int rc = pthread_mutex_init(&s->mu, NULL);
+  if (rc == 0) {
+    rc = pthread_mutex_init(&s->admit, NULL);
+    if (rc != 0)
+      pthread_mutex_destroy(&s->mu);
+  }
   if (rc != 0) {
     snprintf(err, errlen, "mutex: %s", strerror(rc));
     free(s);
@@ -67,16 +52,18 @@ srv_jobs *srv_jobs_new(store *st, srv_lua *lua, char *err, size_t errlen)
   }
   s->st = st;
   s->lua = lua;
+  if (srv_id_prefix(err, errlen) != 0 ||
+      srv_recorder_start(s, err, errlen) != 0) {
+    pthread_mutex_destroy(&s->admit);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    return NULL;
+  }
   return s;
 }
 
 static void srv_entry_free(srv_entry *e)
 {
-  if (e->has_watcher) {
-    int rc = pthread_join(e->watcher, NULL);
-    if (rc != 0)
-      LOG_W("serve", "joining the watcher of %s: %s", e->id, strerror(rc));
-  }
   job_release(e->j);
   free(e->result_json);
   free(e->error);
@@ -88,221 +75,162 @@ void srv_jobs_free(srv_jobs *s)
 {
   if (!s)
     return;
+  srv_recorder_stop(s);
+  /* Jobs that ended after the recorder stopped are recorded here. */
+  for (srv_entry *e = s->all; e; e = e->next_all)
+    srv_finalize(s, e);
   srv_entry *e = s->all;
   while (e) {
-    srv_entry *next = e->all;
+    srv_entry *next = e->next_all;
     srv_entry_free(e);
     e = next;
   }
+  for (size_t b = 0; b < SRV_ACCT_BUCKETS; b++) {
+    srv_acct *a = s->accts[b];
+    while (a) {
+      srv_acct *next = a->next;
+      free(a);
+      a = next;
+    }
+  }
+  srv_metrics_free(s->metrics);
+  pthread_mutex_destroy(&s->admit);
   pthread_mutex_destroy(&s->mu);
   free(s);
 }
 
 /* ---- the table ------------------------------------------------------ */
 
-static size_t srv_hash(const char *id)
+static size_t srv_hash(const char *id, size_t buckets)
 {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (; *id; id++)
     h = (h ^ (unsigned char)*id) * 1099511628211ull;
-  return (size_t)(h % SRV_JOBS_BUCKETS);
+  return (size_t)(h % buckets);
 }
 
 static void srv_add(srv_jobs *s, srv_entry *e)
 {
   pthread_mutex_lock(&s->mu);
-  size_t b = srv_hash(e->id);
+  size_t b = srv_hash(e->id, SRV_JOBS_BUCKETS);
+  e->refs = 1;
   e->next = s->buckets[b];
   s->buckets[b] = e;
-  e->all = s->all;
+  e->next_all = s->all;
+  if (s->all)
+    s->all->prev_all = e;
   s->all = e;
   pthread_mutex_unlock(&s->mu);
 }
 
-/* The live entry of job id, or NULL. Entries live until srv_jobs_free. */
-static srv_entry *srv_find(srv_jobs *s, const char *id)
+srv_entry *srv_get(srv_jobs *s, const char *id)
 {
   pthread_mutex_lock(&s->mu);
-  srv_entry *e = s->buckets[srv_hash(id)];
+  srv_entry *e = s->buckets[srv_hash(id, SRV_JOBS_BUCKETS)];
   while (e && strcmp(e->id, id) != 0)
     e = e->next;
+  if (e)
+    e->refs++;
   pthread_mutex_unlock(&s->mu);
   return e;
 }
 
-/* ---- bookkeeping ---------------------------------------------------- */
-
-/* Writes the entry's state to the store; e->mu held. */
-static void srv_store_update(srv_jobs *s, srv_entry *e)
+void srv_put(srv_jobs *s, srv_entry *e)
 {
-  store_job j;
-  memset(&j, 0, sizeof j);
-  snprintf(j.id, sizeof j.id, "%s", e->id);
-  snprintf(j.account, sizeof j.account, "%s", e->account);
-  snprintf(j.problem_type, sizeof j.problem_type, "%s", e->problem_type);
-  snprintf(j.state, sizeof j.state, "%s", e->state);
-  j.submitted_ms = e->submitted_ms;
-  j.started_ms = e->started_ms;
-  j.finished_ms = e->finished_ms;
-  j.has_best = e->has_best;
-  j.best_energy = e->best;
-  j.result_json = e->result_json;
-  j.error = e->error;
-  char err[256];
-  if (store_job_update(s->st, &j, err, sizeof err) != STORE_OK)
-    LOG_W("serve", "recording job %s: %s", e->id, err);
+  pthread_mutex_lock(&s->mu);
+  int last = --e->refs == 0;
+  pthread_mutex_unlock(&s->mu);
+  if (last)
+    srv_entry_free(e);
 }
 
-/* Brings the best energy up to date from the job's events; e->mu held. */
-static void srv_refresh_best(srv_entry *e)
+srv_entry *srv_owned(srv_jobs *s, const char *account, const char *id)
 {
-  job_event buf[SRV_EVENTS_BATCH];
-  size_t n;
-  do {
-    n = job_events_since(e->j, e->last_seq, buf, SRV_EVENTS_BATCH);
-    for (size_t i = 0; i < n; i++) {
-      e->last_seq = buf[i].seq;
-      if (buf[i].best_energy != INT64_MAX) {
-        e->has_best = 1;
-        e->best = (double)buf[i].best_energy / e->scale;
+  srv_entry *e = srv_get(s, id);
+  if (e && strcmp(e->account, account) != 0) {
+    srv_put(s, e);
+    e = NULL;
+  }
+  return e;
+}
+
+/* Unlinks e from its bucket and the list; s->mu held. */
+static void srv_unlink(srv_jobs *s, srv_entry *e)
+{
+  srv_entry **pp = &s->buckets[srv_hash(e->id, SRV_JOBS_BUCKETS)];
+  while (*pp && *pp != e)
+    pp = &(*pp)->next;
+  if (*pp)
+    *pp = e->next;
+  if (e->prev_all)
+    e->prev_all->next_all = e->next_all;
+  else
+    s->all = e->next_all;
+  if (e->next_all)
+    e->next_all->prev_all = e->prev_all;
+}
+
+/* Whether e was recorded as final before cutoff_ms. */
+static int srv_evictable(srv_entry *e, int64_t cutoff_ms)
+{
+  pthread_mutex_lock(&e->mu);
+  int old = e->final && e->recorded_ms < cutoff_ms;
+  pthread_mutex_unlock(&e->mu);
+  return old;
+}
+
+void srv_evict(srv_jobs *s, int64_t cutoff_ms)
+{
+  srv_entry *gone = NULL;
+  size_t n = 0;
+  pthread_mutex_lock(&s->mu);
+  srv_entry *e = s->all;
+  while (e) {
+    srv_entry *next = e->next_all;
+    if (srv_evictable(e, cutoff_ms)) {
+      srv_unlink(s, e);
+      if (--e->refs == 0) {
+        e->next = gone;
+        gone = e;
       }
+      n++;
     }
-  } while (n == SRV_EVENTS_BATCH);
-}
-
-/* Takes state, error and energy from the decoded result; e->mu held. */
-static void srv_take_result(srv_entry *e)
-{
-  json_t *res = json_loads(e->result_json, 0, NULL);
-  if (!res)
-    return;
-  const char *status = json_string_value(json_object_get(res, "status"));
-  if (status)
-    snprintf(e->state, sizeof e->state, "%s", status);
-  json_t *energy = json_object_get(res, "energy");
-  if (json_is_number(energy)) {
-    e->has_best = 1;
-    e->best = json_number_value(energy);
+    e = next;
   }
-  const char *error = json_string_value(json_object_get(res, "error"));
-  if (error && !e->error)
-    e->error = strdup(error);
-  json_decref(res);
-}
-
-/* Records a finished job's result once; does nothing while it runs. */
-static void srv_finalize(srv_jobs *s, srv_entry *e)
-{
-  job_result r;
-  pthread_mutex_lock(&e->mu);
-  if (e->final || job_get_result(e->j, &r) != 0) {
-    pthread_mutex_unlock(&e->mu);
-    return;
+  pthread_mutex_unlock(&s->mu);
+  while (gone) {
+    srv_entry *next = gone->next;
+    srv_entry_free(gone);
+    gone = next;
   }
-  snprintf(e->state, sizeof e->state, "%s", job_state_name(r.state));
-  e->started_ms = e->submitted_ms + (int64_t)(r.queued_s * 1000.0);
-  e->finished_ms = e->started_ms + (int64_t)(r.run_s * 1000.0);
-  srv_refresh_best(e);
-  srv_error err;
-  if (srv_lua_result(s->lua, e->id, &e->result_json, &err) != 0) {
-    snprintf(e->state, sizeof e->state, "failed");
-    e->error = strdup(err.message);
-  } else {
-    srv_take_result(e);
+  if (n)
+    LOG_D("serve", "%zu finished jobs left memory", n);
+}
+
+/* Adds delta to the account's live jobs and returns the new count; the
+ * count stays as it was when memory runs out (it then reads 0). */
+int64_t srv_live_add(srv_jobs *s, const char *account, int delta)
+{
+  size_t b = srv_hash(account, SRV_ACCT_BUCKETS);
+  pthread_mutex_lock(&s->mu);
+  srv_acct *a = s->accts[b];
+  while (a && strcmp(a->name, account) != 0)
+    a = a->next;
+  if (!a && (a = calloc(1, sizeof *a)) != NULL) {
+    snprintf(a->name, sizeof a->name, "%s", account);
+    a->next = s->accts[b];
+    s->accts[b] = a;
   }
-  e->final = 1;
-  srv_store_update(s, e);
-  pthread_mutex_unlock(&e->mu);
-}
-
-static void srv_mark_running(srv_jobs *s, srv_entry *e, double elapsed_s)
-{
-  pthread_mutex_lock(&e->mu);
-  if (!e->final && e->started_ms == 0) {
-    e->started_ms = store_now_ms() - (int64_t)(elapsed_s * 1000.0);
-    snprintf(e->state, sizeof e->state, "running");
-    srv_store_update(s, e);
+  int64_t n = 0;
+  if (a) {
+    a->live += delta;
+    n = a->live;
   }
-  pthread_mutex_unlock(&e->mu);
+  pthread_mutex_unlock(&s->mu);
+  return n;
 }
 
-/* The watcher: records the start (first event) and the end of a job. */
-static void *srv_watch(void *arg)
-{
-  srv_entry *e = arg;
-  job_event ev;
-  if (job_next_event(e->j, 0, -1.0, &ev) == 1 && !ev.final)
-    srv_mark_running(e->owner, e, ev.elapsed_s);
-  job_wait(e->j, -1.0);
-  srv_finalize(e->owner, e);
-  return NULL;
-}
-
-/* ---- views ---------------------------------------------------------- */
-
-static json_t *srv_ms(int64_t ms)
-{
-  return ms > 0 ? json_integer((json_int_t)ms) : json_null();
-}
-
-static json_t *srv_energy(int has, double v)
-{
-  if (!has)
-    return json_null();
-  if (v == floor(v) && fabs(v) <= SRV_EXACT_INT)
-    return json_integer((json_int_t)v);
-  return json_real(v);
-}
-
-static json_t *srv_view(const char *id, const char *problem_type,
-                        const char *state, int64_t submitted,
-                        int64_t started, int64_t finished, json_t *best)
-{
-  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", id,
-                   "problem_type", problem_type, "status", state,
-                   "submitted_ms", srv_ms(submitted), "started_ms",
-                   srv_ms(started), "finished_ms", srv_ms(finished),
-                   "best_energy", best);
-}
-
-static json_t *srv_entry_view(srv_jobs *s, srv_entry *e)
-{
-  job_state st = job_get_state(e->j);
-  if (st != JOB_QUEUED && st != JOB_RUNNING)
-    srv_finalize(s, e);
-  pthread_mutex_lock(&e->mu);
-  if (!e->final) {
-    srv_refresh_best(e);
-    snprintf(e->state, sizeof e->state, "%s", job_state_name(st));
-  }
-  json_t *v = srv_view(e->id, e->problem_type, e->state, e->submitted_ms,
-                       e->started_ms, e->finished_ms,
-                       srv_energy(e->has_best, e->best));
-  pthread_mutex_unlock(&e->mu);
-  return v;
-}
-
-static json_t *srv_row_view(const store_job *j)
-{
-  return srv_view(j->id, j->problem_type, j->state, j->submitted_ms,
-                  j->started_ms, j->finished_ms,
-                  srv_energy(j->has_best, j->best_energy));
-}
-
-static int srv_out(json_t *v, json_t **out, srv_error *e)
-{
-  *out = v;
-  return v ? 0 : srv_fail(e, 500, "out of memory writing JSON");
-}
-
-/* ---- lookups -------------------------------------------------------- */
-
-/* The account's live entry for id, or NULL. */
-static srv_entry *srv_owned(srv_jobs *s, const char *account, const char *id)
-{
-  srv_entry *e = srv_find(s, id);
-  return e && strcmp(e->account, account) == 0 ? e : NULL;
-}
+/* ---- operations ----------------------------------------------------- */
 
 /* The account's stored job id: 0, or -1 with 404 (or 500). */
 static int srv_stored(srv_jobs *s, const char *account, const char *id,
@@ -318,8 +246,6 @@ static int srv_stored(srv_jobs *s, const char *account, const char *id,
     store_job_clear(j);
   return srv_fail(e, 404, "no job %s", id);
 }
-
-/* ---- operations ----------------------------------------------------- */
 
 static srv_entry *srv_entry_new(const char *account, srv_submitted *sub)
 {
@@ -338,11 +264,16 @@ static srv_entry *srv_entry_new(const char *account, srv_submitted *sub)
   e->j = sub->j;
   e->scale = sub->scale > 0 ? sub->scale : 1.0;
   e->submitted_ms = store_now_ms();
+  json_t *params = json_loads(sub->params_json ? sub->params_json : "{}",
+                              0, NULL);
+  const char *solver = json_string_value(json_object_get(params, "solver"));
+  snprintf(e->solver, sizeof e->solver, "%s", solver ? solver : "auto");
+  json_decref(params);
   return e;
 }
 
 static int srv_insert(srv_jobs *s, srv_entry *e, const char *params_json,
-                      srv_error *err)
+                      const srv_submit_req *rq, srv_error *err)
 {
   store_job j;
   memset(&j, 0, sizeof j);
@@ -352,20 +283,94 @@ static int srv_insert(srv_jobs *s, srv_entry *e, const char *params_json,
   snprintf(j.state, sizeof j.state, "queued");
   j.params_json = (char *)params_json;
   j.submitted_ms = e->submitted_ms;
+  if (rq->idem_key && rq->idem_key[0]) {
+    snprintf(j.idem_key, sizeof j.idem_key, "%s", rq->idem_key);
+    snprintf(j.body_hash, sizeof j.body_hash, "%s", rq->body_hash);
+  }
   char msg[256];
-  if (store_job_insert(s->st, &j, msg, sizeof msg) != STORE_OK)
+  int rc = store_job_insert(s->st, &j, msg, sizeof msg);
+  if (rc == STORE_CONFLICT && j.idem_key[0])
+    return srv_fail(err, 409, "Idempotency-Key: already used by another "
+                    "job");
+  if (rc == STORE_CONFLICT)
+    return srv_fail(err, 500, "job id %s is taken in the store", e->id);
+  if (rc != STORE_OK)
     return srv_fail(err, 500, "recording job %s: %s", e->id, msg);
   return 0;
 }
 
-int srv_jobs_submit(srv_jobs *s, const char *account, json_t *submission,
-                    json_t **out, srv_error *e)
+/* The first job of an idempotency key seen before: 1 with its view (same
+ * body), -1 with a 409 (another body) or a 500, 0 when the key is new. */
+static int srv_replay(srv_jobs *s, const srv_submit_req *rq, json_t **out,
+                      srv_error *e)
+{
+  if (!rq->idem_key || !rq->idem_key[0])
+    return 0;
+  store_job j;
+  char err[256];
+  int rc = store_job_find_idem(s->st, rq->account, rq->idem_key, &j, err,
+                               sizeof err);
+  if (rc == STORE_NOTFOUND)
+    return 0;
+  if (rc != STORE_OK)
+    return srv_fail(e, 500, "looking up the Idempotency-Key: %s", err);
+  int same = strcmp(j.body_hash, rq->body_hash) == 0;
+  char id[STORE_ID_MAX];
+  snprintf(id, sizeof id, "%s", j.id);
+  store_job_clear(&j);
+  if (!same)
+    return srv_fail(e, 409, "Idempotency-Key: already used for job %s "
+                    "with a different body", id);
+  if (srv_jobs_get(s, rq->account, id, out, e) != 0)
+    return -1;
+  return 1;
+}
+
+/* 0 when the account may start one more job, else a 429 or a 500. */
+static int srv_admit(srv_jobs *s, const srv_submit_req *rq, srv_error *e)
+{
+  const plans_limits *lim = rq->limits;
+  int64_t now = store_now_ms();
+  if (lim->concurrent_jobs != PLANS_UNLIMITED) {
+    int64_t live = srv_live_add(s, rq->account, 0);
+    if (live >= lim->concurrent_jobs) {
+      srv_rate r = { "concurrent_jobs", lim->concurrent_jobs, 0,
+                     (now + 999) / 1000 + SRV_CONCURRENT_RETRY_S,
+                     SRV_CONCURRENT_RETRY_S };
+      return srv_fail_rate(e, &r, "concurrent_jobs: %lld jobs are queued "
+                           "or running, the plan's limit; submit again "
+                           "when one finishes", (long long)live);
+    }
+  }
+  if (lim->jobs_per_month == PLANS_UNLIMITED)
+    return 0;
+  int64_t from, to, used = 0;
+  char err[256];
+  srv_month_bounds(now, &from, &to);
+  if (store_job_count(s->st, rq->account, NULL, from, to, &used, err,
+                      sizeof err) != STORE_OK)
+    return srv_fail(e, 500, "counting jobs: %s", err);
+  if (used < lim->jobs_per_month)
+    return 0;
+  int64_t wait_s = (to - now + 999) / 1000;
+  srv_rate r = { "jobs_per_month", lim->jobs_per_month, 0, to / 1000,
+                 wait_s < 1 ? 1 : wait_s };
+  char end[SRV_ISO_MAX];
+  srv_iso8601(to, end);
+  return srv_fail_rate(e, &r, "jobs_per_month: all %lld jobs of this "
+                       "month are used; the count starts again at %s",
+                       (long long)lim->jobs_per_month, end);
+}
+
+/* Queues the submission as a new job; s->admit held. */
+static int srv_queue(srv_jobs *s, const srv_submit_req *rq,
+                     json_t *submission, srv_entry **out, srv_error *e)
 {
   srv_submitted sub;
   if (srv_lua_submit(s->lua, submission, &sub, e) != 0)
     return -1;
-  srv_entry *en = srv_entry_new(account, &sub);
-  if (!en || srv_insert(s, en, sub.params_json, e) != 0) {
+  srv_entry *en = srv_entry_new(rq->account, &sub);
+  if (!en || srv_insert(s, en, sub.params_json, rq, e) != 0) {
     if (!en)
       srv_fail(e, 500, "out of memory");
     job_cancel(sub.j);
@@ -378,12 +383,33 @@ int srv_jobs_submit(srv_jobs *s, const char *account, json_t *submission,
     return -1;
   }
   free(sub.params_json);
-  en->owner = s;
-  int rc = pthread_create(&en->watcher, NULL, srv_watch, en);
-  en->has_watcher = rc == 0;
-  if (rc != 0)
-    LOG_W("serve", "no watcher for job %s: %s", en->id, strerror(rc));
+  srv_live_add(s, rq->account, 1);
   srv_add(s, en);
+  /* What the engine said of the job before it was in the table. */
+  srv_note(s, en->id);
+  *out = en;
+  return 0;
+}
+
+int srv_jobs_submit(srv_jobs *s, const srv_submit_req *rq,
+                    json_t *submission, json_t **out, int *replayed,
+                    srv_error *e)
+{
+  srv_entry *en = NULL;
+  *replayed = 0;
+  pthread_mutex_lock(&s->admit);
+  int rc = srv_replay(s, rq, out, e);
+  if (rc == 0)
+    rc = srv_admit(s, rq, e);
+  if (rc == 0)
+    rc = srv_queue(s, rq, submission, &en, e);
+  pthread_mutex_unlock(&s->admit);
+  if (rc == 1) {
+    *replayed = 1;
+    return 0;
+  }
+  if (rc != 0)
+    return -1;
   return srv_out(srv_entry_view(s, en), out, e);
 }
 
@@ -391,8 +417,11 @@ int srv_jobs_get(srv_jobs *s, const char *account, const char *id,
                  json_t **out, srv_error *e)
 {
   srv_entry *en = srv_owned(s, account, id);
-  if (en)
-    return srv_out(srv_entry_view(s, en), out, e);
+  if (en) {
+    json_t *v = srv_entry_view(s, en);
+    srv_put(s, en);
+    return srv_out(v, out, e);
+  }
   store_job j;
   if (srv_stored(s, account, id, &j, e) != 0)
     return -1;
@@ -419,11 +448,17 @@ int srv_jobs_cancel(srv_jobs *s, const char *account, const char *id,
     store_job_clear(&j);
     return -1;
   }
-  if (!job_cancel(en->j))
-    return srv_fail(e, 409, "job %s has already finished", id);
-  job_wait(en->j, SRV_CANCEL_WAIT_S);
-  srv_finalize(s, en);
-  return srv_out(srv_entry_view(s, en), out, e);
+  int rc = 0;
+  json_t *v = NULL;
+  if (!job_cancel(en->j)) {
+    rc = srv_fail(e, 409, "job %s has already finished", id);
+  } else {
+    job_wait(en->j, SRV_CANCEL_WAIT_S);
+    srv_finalize(s, en);
+    v = srv_entry_view(s, en);
+  }
+  srv_put(s, en);
+  return rc != 0 ? rc : srv_out(v, out, e);
 }
 
 static int srv_copy_result(srv_entry *en, char **json_text, srv_error *e)
@@ -448,11 +483,16 @@ int srv_jobs_result(srv_jobs *s, const char *account, const char *id,
   srv_entry *en = srv_owned(s, account, id);
   if (en) {
     job_state st = job_get_state(en->j);
-    if (st == JOB_QUEUED || st == JOB_RUNNING)
-      return srv_fail(e, 409, "job %s is %s; its result is available "
-                      "when it finishes", id, job_state_name(st));
-    srv_finalize(s, en);
-    return srv_copy_result(en, json_text, e);
+    int rc;
+    if (st == JOB_QUEUED || st == JOB_RUNNING) {
+      rc = srv_fail(e, 409, "job %s is %s; its result is available when "
+                    "it finishes", id, job_state_name(st));
+    } else {
+      srv_finalize(s, en);
+      rc = srv_copy_result(en, json_text, e);
+    }
+    srv_put(s, en);
+    return rc;
   }
   store_job j;
   if (srv_stored(s, account, id, &j, e) != 0)
@@ -512,6 +552,8 @@ int srv_jobs_list(srv_jobs *s, const char *account, const char *state,
   for (size_t i = 0; jobs && i < n; i++) {
     srv_entry *en = srv_owned(s, account, rows[i].id);
     json_t *v = en ? srv_entry_view(s, en) : srv_row_view(&rows[i]);
+    if (en)
+      srv_put(s, en);
     if (!v || json_array_append_new(jobs, v) != 0) {
       json_decref(jobs);
       jobs = NULL;
@@ -525,46 +567,81 @@ int srv_jobs_list(srv_jobs *s, const char *account, const char *state,
                  out, e);
 }
 
-size_t srv_jobs_live(srv_jobs *s)
+void srv_jobs_set_metrics(srv_jobs *s, srv_metrics *m)
 {
-  size_t n = 0;
+  if (s->metrics != m)
+    srv_metrics_free(s->metrics);
+  s->metrics = m;
+}
+
+void srv_jobs_counts(srv_jobs *s, size_t *queued, size_t *running)
+{
+  *queued = *running = 0;
   pthread_mutex_lock(&s->mu);
-  for (srv_entry *e = s->all; e; e = e->all) {
+  for (srv_entry *e = s->all; e; e = e->next_all) {
     job_state st = job_get_state(e->j);
-    n += st == JOB_QUEUED || st == JOB_RUNNING;
+    *queued += st == JOB_QUEUED;
+    *running += st == JOB_RUNNING;
   }
   pthread_mutex_unlock(&s->mu);
-  return n;
+}
+
+size_t srv_jobs_live(srv_jobs *s)
+{
+  size_t queued, running;
+  srv_jobs_counts(s, &queued, &running);
+  return queued + running;
+}
+
+/* The account's entries (NULL: every account's) that are not final, as
+ * references; free the array and srv_put each. */
+static srv_entry **srv_live_entries(srv_jobs *s, const char *account,
+                                    size_t *n)
+{
+  size_t cap = 0;
+  srv_entry **arr = NULL;
+  *n = 0;
+  pthread_mutex_lock(&s->mu);
+  for (srv_entry *e = s->all; e; e = e->next_all) {
+    if (account && strcmp(e->account, account) != 0)
+      continue;
+    job_state st = job_get_state(e->j);
+    if (st != JOB_QUEUED && st != JOB_RUNNING)
+      continue;
+    if (*n == cap) {
+      size_t c = cap ? cap * 2 : 16;
+      srv_entry **p = realloc(arr, c * sizeof *p);
+      if (!p)
+        break;
+      arr = p;
+      cap = c;
+    }
+    e->refs++;
+    arr[(*n)++] = e;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return arr;
 }
 
 json_t *srv_jobs_cancel_all(srv_jobs *s, const char *account,
                             srv_error *e)
 {
+  size_t n;
+  srv_entry **live = srv_live_entries(s, account, &n);
   json_t *ids = json_array();
-  if (!ids) {
-    srv_fail(e, 500, "out of memory");
-    return NULL;
-  }
-  /* Entries are only ever added at the head of the list, so a snapshot
-   * of the head covers every job submitted before this call. */
-  pthread_mutex_lock(&s->mu);
-  srv_entry *head = s->all;
-  pthread_mutex_unlock(&s->mu);
-  for (srv_entry *en = head; en; en = en->all) {
-    if (account && strcmp(en->account, account) != 0)
-      continue;
-    if (job_cancel(en->j) &&
-        json_array_append_new(ids, json_string(en->id)) != 0) {
+  for (size_t i = 0; i < n; i++)
+    if (job_cancel(live[i]->j) && ids &&
+        json_array_append_new(ids, json_string(live[i]->id)) != 0) {
       json_decref(ids);
-      srv_fail(e, 500, "out of memory");
-      return NULL;
+      ids = NULL;
     }
+  for (size_t i = 0; i < n; i++) {
+    job_wait(live[i]->j, SRV_CANCEL_WAIT_S);
+    srv_finalize(s, live[i]);
+    srv_put(s, live[i]);
   }
-  for (srv_entry *en = head; en; en = en->all) {
-    if (account && strcmp(en->account, account) != 0)
-      continue;
-    job_wait(en->j, SRV_CANCEL_WAIT_S);
-    srv_finalize(s, en);
-  }
+  free(live);
+  if (!ids)
+    srv_fail(e, 500, "out of memory");
   return ids;
 }

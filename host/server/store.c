@@ -111,6 +111,12 @@ int store_job_count(store *s, const char *account, const char *state,
                            errlen);
 }
 
+int store_job_list_unfinished(store *s, int64_t limit, store_job **out,
+                              size_t *n, char *err, size_t errlen)
+{
+  return s->ops->job_list_unfinished(s, limit, out, n, err, errlen);
+}
+
 int store_event_append(store *s, const char *job_id, const char *type,
                        const char *data_json, int64_t at_ms, int64_t *seq,
                        char *err, size_t errlen)

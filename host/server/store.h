@@ -28,6 +28,7 @@
 #define STORE_TYPE_MAX 64   /* problem type, event type */
 #define STORE_STATE_MAX 16  /* job state */
 #define STORE_IDEM_MAX 256  /* idempotency key */
+#define STORE_KIND_MAX 8    /* usage kind, "gpu" or "cpu" */
 
 typedef struct store store;
 
@@ -66,6 +67,8 @@ typedef struct store_job {
   char *error;
   char idem_key[STORE_IDEM_MAX]; /* empty: none */
   char body_hash[STORE_HASH_MAX];
+  char usage_kind[STORE_KIND_MAX]; /* "gpu" or "cpu"; empty: not billed */
+  double usage_s;                  /* seconds billed, start to end */
 } store_job;
 
 typedef struct store_event {
@@ -127,6 +130,8 @@ typedef struct store_ops {
   int (*job_count)(store *s, const char *account, const char *state,
                    int64_t from_ms, int64_t to_ms, int64_t *count,
                    char *err, size_t errlen);
+  int (*job_list_unfinished)(store *s, int64_t limit, store_job **out,
+                             size_t *n, char *err, size_t errlen);
 
   int (*event_append)(store *s, const char *job_id, const char *type,
                       const char *data_json, int64_t at_ms, int64_t *seq,
@@ -199,6 +204,12 @@ int store_job_list(store *s, const store_job_query *q, store_job **out,
 int store_job_count(store *s, const char *account, const char *state,
                     int64_t from_ms, int64_t to_ms, int64_t *count,
                     char *err, size_t errlen);
+/* Jobs of every account still queued or running, oldest first (submitted,
+ * then id), at most limit (<= 0 or over STORE_PAGE_MAX: STORE_PAGE_MAX),
+ * without params and result; store_jobs_free the array. For restart
+ * recovery (host/server/srv_recover.h). */
+int store_job_list_unfinished(store *s, int64_t limit, store_job **out,
+                              size_t *n, char *err, size_t errlen);
 void store_job_clear(store_job *j);
 void store_jobs_free(store_job *jobs, size_t n);
 
@@ -213,7 +224,8 @@ int store_event_list(store *s, const char *job_id, int64_t after_seq,
 void store_events_free(store_event *events, size_t n);
 
 /* Usage ledger: seconds of GPU or CPU time by account and job; sum over
- * entries recorded in [from_ms, to_ms). */
+ * entries recorded in [from_ms, to_ms). A job is billed once: a second
+ * entry for the same job_id is refused with STORE_CONFLICT. */
 int store_usage_append(store *s, const char *account, const char *job_id,
                        store_usage_kind kind, double seconds, int64_t at_ms,
                        char *err, size_t errlen);

@@ -45,6 +45,12 @@ static const char *const sq_migrations[] = {
   " job_id TEXT, kind TEXT NOT NULL CHECK (kind IN ('gpu', 'cpu')),"
   " seconds REAL NOT NULL CHECK (seconds >= 0), at_ms INTEGER NOT NULL);"
   "CREATE INDEX usage_by_account ON usage_ledger(account, kind, at_ms);",
+  /* 2: a job's billed seconds and their kind; one ledger entry per job */
+  "ALTER TABLE jobs ADD COLUMN usage_kind TEXT"
+  " CHECK (usage_kind IN ('gpu', 'cpu'));"
+  "ALTER TABLE jobs ADD COLUMN usage_s REAL;"
+  "CREATE UNIQUE INDEX usage_by_job ON usage_ledger(job_id)"
+  " WHERE job_id IS NOT NULL;",
 };
 
 #define SQ_SCHEMA_VERSION \
@@ -58,14 +64,15 @@ static const char *const sq_migrations[] = {
   " JOIN accounts a ON a.name = k.account"
 #define SQ_JOB_COLS \
   "id, account, problem_type, state, %s, submitted_ms, started_ms," \
-  " finished_ms, best_energy, %s, error, idem_key, body_hash FROM jobs"
+  " finished_ms, best_energy, %s, error, idem_key, body_hash," \
+  " usage_kind, usage_s FROM jobs"
 
 enum {
   SQ_ACCOUNT_CREATE, SQ_ACCOUNT_GET, SQ_ACCOUNT_SET_PLAN,
   SQ_ACCOUNT_SET_LIMITS, SQ_KEY_CREATE, SQ_KEY_FIND, SQ_KEY_LIST,
   SQ_KEY_REVOKE, SQ_KEY_TOUCH, SQ_JOB_INSERT, SQ_JOB_UPDATE, SQ_JOB_GET,
   SQ_JOB_IDEM, SQ_JOB_LIST, SQ_JOB_COUNT, SQ_EVENT_APPEND, SQ_EVENT_LIST,
-  SQ_USAGE_APPEND, SQ_USAGE_SUM, SQ_NSTMT
+  SQ_USAGE_APPEND, SQ_USAGE_SUM, SQ_JOB_UNFINISHED, SQ_NSTMT
 };
 
 static const char *const sq_sql[SQ_NSTMT] = {
@@ -97,7 +104,8 @@ static const char *const sq_sql[SQ_NSTMT] = {
     " idem_key, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   [SQ_JOB_UPDATE] =
     "UPDATE jobs SET state = ?, started_ms = ?, finished_ms = ?,"
-    " best_energy = ?, result = ?, error = ? WHERE id = ?",
+    " best_energy = ?, result = ?, error = ?, usage_kind = ?, usage_s = ?"
+    " WHERE id = ?",
   [SQ_JOB_GET] = NULL, /* built from SQ_JOB_COLS at open */
   [SQ_JOB_IDEM] = NULL,
   [SQ_JOB_LIST] = NULL,
@@ -118,14 +126,17 @@ static const char *const sq_sql[SQ_NSTMT] = {
   [SQ_USAGE_SUM] =
     "SELECT COALESCE(SUM(seconds), 0) FROM usage_ledger WHERE account = ?"
     " AND kind = ? AND at_ms >= ? AND at_ms < ?",
+  [SQ_JOB_UNFINISHED] = NULL,
 };
 
 /* The job queries differ only in their columns and WHERE clause. */
-static const char *const sq_job_where[] = {
+static const char *const sq_job_where[SQ_NSTMT] = {
   [SQ_JOB_GET] = " WHERE id = ?",
   [SQ_JOB_IDEM] = " WHERE account = ? AND idem_key = ?",
   [SQ_JOB_LIST] = " WHERE account = ?1 AND (?2 IS NULL OR state = ?2)"
                   " ORDER BY submitted_ms DESC, id DESC LIMIT ?3 OFFSET ?4",
+  [SQ_JOB_UNFINISHED] = " WHERE state IN ('queued', 'running')"
+                        " ORDER BY submitted_ms, id LIMIT ?1",
 };
 
 typedef struct sq_store {
@@ -720,10 +731,13 @@ static int sq_job_update(store *s, const store_job *j, char *err,
     return STORE_ERROR;
   if (sq_lock(q, err, errlen))
     return STORE_ERROR;
-  rc = sq_bind(st, "tzznttt", j->state, j->started_ms, j->finished_ms,
-               j->result_json, j->error, j->id);
+  rc = sq_bind(st, "tzznttent", j->state, j->started_ms, j->finished_ms,
+               j->result_json, j->error, j->usage_kind, j->id);
   if (rc == SQLITE_OK)
     rc = sq_bind_best(st, 4, j);
+  if (rc == SQLITE_OK)
+    rc = j->usage_kind[0] ? sqlite3_bind_double(st, 8, j->usage_s)
+                          : sqlite3_bind_null(st, 8);
   if (rc != SQLITE_OK)
     rc = sq_bind_failed(q, st, "updating a job", err, errlen);
   else
@@ -754,6 +768,8 @@ static int sq_read_job(sqlite3_stmt *st, void *out)
   j->error = sq_col_dup(st, 10, &oom);
   sq_col_text(st, 11, j->idem_key, sizeof j->idem_key);
   sq_col_text(st, 12, j->body_hash, sizeof j->body_hash);
+  sq_col_text(st, 13, j->usage_kind, sizeof j->usage_kind);
+  j->usage_s = sqlite3_column_double(st, 14);
   return oom ? -1 : 0;
 }
 
@@ -816,6 +832,35 @@ static int sq_job_list(store *s, const store_job_query *jq, store_job **out,
   else
     rc = sq_many(q, st, "listing jobs", sizeof(store_job), sq_read_job,
                  &arr, n, err, errlen);
+  sq_unlock(q);
+  if (rc != STORE_OK) {
+    store_jobs_free(arr, *n);
+    arr = NULL;
+    *n = 0;
+  }
+  *out = arr;
+  return rc;
+}
+
+static int sq_job_list_unfinished(store *s, int64_t limit, store_job **out,
+                                  size_t *n, char *err, size_t errlen)
+{
+  sq_store *q = (sq_store *)s;
+  sqlite3_stmt *st = q->st[SQ_JOB_UNFINISHED];
+  void *arr = NULL;
+  int rc;
+
+  if (limit <= 0 || limit > STORE_PAGE_MAX)
+    limit = STORE_PAGE_MAX;
+  *out = NULL;
+  *n = 0;
+  if (sq_lock(q, err, errlen))
+    return STORE_ERROR;
+  if (sq_bind(st, "i", limit) != SQLITE_OK)
+    rc = sq_bind_failed(q, st, "listing unfinished jobs", err, errlen);
+  else
+    rc = sq_many(q, st, "listing unfinished jobs", sizeof(store_job),
+                 sq_read_job, &arr, n, err, errlen);
   sq_unlock(q);
   if (rc != STORE_OK) {
     store_jobs_free(arr, *n);
@@ -992,7 +1037,7 @@ static const store_ops sq_ops = {
   sq_account_set_limits,
   sq_key_create, sq_key_find_hash, sq_key_list, sq_key_revoke, sq_key_touch,
   sq_job_insert, sq_job_update, sq_job_get, sq_job_find_idem, sq_job_list,
-  sq_job_count,
+  sq_job_count, sq_job_list_unfinished,
   sq_event_append, sq_event_list,
   sq_usage_append, sq_usage_sum,
 };
@@ -1004,7 +1049,7 @@ static int sq_prepare_all(sq_store *q, char *err, size_t errlen)
   for (int i = 0; i < SQ_NSTMT; i++) {
     const char *text = sq_sql[i];
     if (!text) {
-      int list = i == SQ_JOB_LIST;
+      int list = i == SQ_JOB_LIST || i == SQ_JOB_UNFINISHED;
       snprintf(sql, sizeof sql, "SELECT " SQ_JOB_COLS "%s",
                list ? "NULL" : "params", list ? "NULL" : "result",
                sq_job_where[i]);

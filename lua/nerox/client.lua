@@ -81,6 +81,9 @@ end
 function Optimize:submit(submission)
   check_self(self, "submit")
   check.table(submission, "payload")
+  if self._client.kind == "remote" then
+    return require("nerox.remote").submit(self._client, submission)
+  end
   local common, payload = params.split(submission)
   if common.problem_type == nil then
     check.fail("problem_type", "required (for example \"tsp\")")
@@ -97,6 +100,7 @@ function Optimize:submit(submission)
     core_job = core_submit(core, model, cp), plugin = plugin,
     payload = payload, enc = enc, params = p, problem_type = plugin.name,
     model_hash = model:hash(), version = core.version(),
+    nometrics = self._nometrics,
   }
 end
 
@@ -134,22 +138,42 @@ function Optimize:maxcut(payload)
   return submit_as(self, "maxcut", payload)
 end
 
--- nerox.Client(opts): the local engine. A remote client (NEROX_API_URL or
--- opts.api_url) is not part of this version.
+-- nerox.Client(opts): the local engine, or a remote server when a URL is
+-- given (opts.url, else NEROX_API_URL) with its key (opts.key, else
+-- NEROX_API_KEY). opts.mode = "local" or "remote" forces one; `nerox
+-- serve` asks for "local" so its own environment cannot redirect it.
+client.OPTIONS = {
+  mode = true, url = true, key = true, api_url = true, api_key = true,
+  timeout = true, stall_timeout = true, metrics = true,
+}
+
 function client.new(opts)
   opts = opts or {}
   check.table(opts, "options")
-  check.known_keys(opts, { api_url = true, api_key = true })
-  local url = opts.api_url or os.getenv("NEROX_API_URL")
-  if url ~= nil and url ~= "" then
-    check.fail("NEROX_API_URL", "the remote client is not implemented in " ..
-               "this version of nerox; unset NEROX_API_URL to use the " ..
-               "local engine")
+  check.known_keys(opts, client.OPTIONS)
+  if opts.mode ~= nil then
+    check.choice(opts.mode, "mode", { "local", "remote" })
   end
-  local self = setmetatable({ kind = "local" }, Client)
-  self._core = require "nerox.core"
-  self.optimize = setmetatable({ _client = self }, Optimize)
+  local url = opts.url or opts.api_url or os.getenv("NEROX_API_URL")
+  local self
+  if opts.mode == "remote" or (opts.mode == nil and url ~= nil and
+                               url ~= "") then
+    self = require("nerox.remote").new(opts)
+    require("nerox.remote").attach(self)
+  else
+    self = setmetatable({ kind = "local" }, Client)
+    self._core = require "nerox.core"
+    self.usage = { get = function()
+      check.fail("NEROX_API_URL", "usage is an account's, kept by a " ..
+                 "server; the local engine has none")
+    end }
+  end
+  self.optimize = setmetatable({ _client = self,
+                                 _nometrics = opts.metrics == false },
+                               Optimize)
   return self
 end
+
+require("nerox.metrics").instrument(Optimize, { "submit" })
 
 return client

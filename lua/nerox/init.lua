@@ -18,10 +18,27 @@ function nerox.version()
   return require("nerox.core").version()
 end
 
--- A client: the local engine of this process (see nerox.client).
+-- A client: the local engine of this process, or a server when
+-- NEROX_API_URL (or opts.url) is set (see nerox.client).
 function nerox.Client(opts)
   return client.new(opts)
 end
+
+-- Tasks on the host's event loop (nerox.async).
+local async = require "nerox.async"
+nerox.async = async.spawn
+nerox.gather = async.gather
+nerox.semaphore = async.semaphore
+nerox.sleep = async.sleep
+nerox.run = async.run
+
+-- Backoff with full jitter (nerox.retry).
+function nerox.retry(opts)
+  return require("nerox.retry").new(opts)
+end
+
+-- SDK metrics (NEROX_METRICS=1); nerox.metrics.enabled() tells.
+nerox.metrics = require "nerox.metrics"
 
 -- Error kinds and the test for them: nerox.is(err, nerox.TimeoutError).
 nerox.Error = errors.Error

@@ -5,6 +5,8 @@
 
 local errors = require "nerox.errors"
 local check = require "nerox.check"
+local async = require "nerox.async"
+local loop = require "nerox.loop"
 
 local Job = {}
 Job.__index = Job
@@ -32,6 +34,23 @@ local function check_timeout(timeout)
   return timeout
 end
 
+-- Whether waits go through the event loop: inside a task, or while tasks
+-- are live (so they keep running); else the engine's blocking calls.
+local function on_loop()
+  return async.current() ~= nil or async.busy()
+end
+
+-- Wait on the loop until pred() holds or `timeout` (seconds, nil: none)
+-- runs out; the engine wakes the loop on every event. Returns pred().
+local function loop_wait(pred, timeout)
+  local deadline = timeout and loop.now() + timeout
+  while not pred() do
+    if deadline and loop.now() >= deadline then return pred() end
+    async.wait{ engine = true, deadline = deadline }
+  end
+  return true
+end
+
 -- Wrap a core job. `spec` holds core_job, plugin, payload, enc (what the
 -- plugin's encode returned besides the model), params, problem_type,
 -- model_hash and version.
@@ -42,6 +61,7 @@ function Job.new(spec)
   job._core = spec.core_job
   job._spec = spec
   job._scale = (spec.enc and spec.enc.scale) or 1
+  job._nometrics = spec.nometrics
   return job
 end
 
@@ -96,7 +116,15 @@ function Job:stream(opts)
   local finished = false
   return function()
     if finished then return nil end
-    local raw = self._core:next_event(last, timeout)
+    local raw
+    if on_loop() then
+      loop_wait(function()
+        raw = self._core:next_event(last, 0)
+        return raw ~= nil or self:done()
+      end, timeout)
+    else
+      raw = self._core:next_event(last, timeout)
+    end
     if raw == nil then
       if self:done() then finished = true; return nil end
       if timeout == nil then
@@ -131,7 +159,11 @@ end
 function Job:cancel()
   check_self(self, "cancel")
   local was_live = self._core:cancel()
-  self._core:wait(Job.CANCEL_WAIT_S)
+  if on_loop() then
+    loop_wait(function() return self:done() end, Job.CANCEL_WAIT_S)
+  else
+    self._core:wait(Job.CANCEL_WAIT_S)
+  end
   return was_live
 end
 
@@ -168,7 +200,13 @@ function Job:wait(opts)
   local timeout = opts
   if type(opts) == "table" then timeout = opts.timeout end
   timeout = check_timeout(timeout)
-  if not self._core:wait(timeout) then
+  local finished
+  if on_loop() then
+    finished = loop_wait(function() return self:done() end, timeout)
+  else
+    finished = self._core:wait(timeout)
+  end
+  if not finished then
     errors.raise("TimeoutError", string.format(
       "job %s did not finish within %g s; it is still %s (wait again or " ..
       "cancel it)", self.id, timeout, self._core:state()),
@@ -205,5 +243,7 @@ function Job:_decode(raw)
   res.error = raw.error
   return res
 end
+
+require("nerox.metrics").instrument(Job, { "wait", "result" })
 
 return Job

@@ -13,7 +13,9 @@ local local_client -- created on first use
 local jobs = {}    -- job id -> nerox.job, until forget(id)
 
 local function get_client()
-  if not local_client then local_client = client.new() end
+  -- Always the engine of this process, whatever NEROX_API_URL says.
+  if not local_client then local_client = client.new{ mode = "local",
+                                                   metrics = false } end
   return local_client
 end
 
@@ -41,10 +43,26 @@ local function flatten(submission)
   return submission
 end
 
+-- Extra advice when a path field is refused (nerox.files.refuse).
+local PATH_HINTS = {
+  tsplib = " (or POST the TSPLIB file as the request body)",
+}
+
+-- Refuse the file fields of the submission's plugin (tsplib, rudy, bqp):
+-- a path would make the server read its own files for any API user.
+local function refuse_paths(submission)
+  local name = submission.problem_type
+  if type(name) ~= "string" then return end -- the client reports it
+  local files = require "nerox.files"
+  files.refuse(name, submission, PATH_HINTS)
+end
+
 -- Submit a decoded JSON body. Returns the engine job (nerox.core) and
 -- {id, problem_type, scale, params}.
 function server.submit(submission)
-  local job = get_client().optimize:submit(flatten(submission))
+  submission = flatten(submission)
+  refuse_paths(submission)
+  local job = get_client().optimize:submit(submission)
   jobs[job.id] = job
   return job._core, { id = job.id, problem_type = job.problem_type,
                       scale = job._scale, params = job._spec.params }

@@ -210,8 +210,11 @@ static void test_job_insert_get(store *s)
   j.finished_ms = T0 + 90;
   j.result_json = "{\"tour\":[0,1]}";
   j.error = "out of time";
+  snprintf(j.usage_kind, sizeof j.usage_kind, "gpu");
+  j.usage_s = 0.05;
   CHECK_EQ_INT(store_job_update(s, &j, err, sizeof err), STORE_OK);
   CHECK_EQ_INT(store_job_get(s, "job_3", &g, err, sizeof err), STORE_OK);
+  CHECK(strcmp(g.usage_kind, "gpu") == 0 && g.usage_s == 0.05);
   CHECK(strcmp(g.state, "failed") == 0 && g.has_best &&
         g.best_energy == -12.5 && g.started_ms == T0 + 40 &&
         g.finished_ms == T0 + 90);
@@ -335,6 +338,9 @@ static void test_usage(store *s)
                                   9.0, T0 + 20, err, sizeof err), STORE_OK);
   CHECK_EQ_INT(store_usage_append(s, "acme", NULL, STORE_USAGE_GPU, -1.0,
                                   T0, err, sizeof err), STORE_ERROR);
+  /* A job is billed once. */
+  CHECK_EQ_INT(store_usage_append(s, "acme", "job_1", STORE_USAGE_GPU, 1.5,
+                                  T0 + 30, err, sizeof err), STORE_CONFLICT);
   CHECK_EQ_INT(store_usage_sum(s, "acme", STORE_USAGE_GPU, T0, T0 + 100,
                                &sum, err, sizeof err), STORE_OK);
   CHECK(sum == 3.75);
@@ -364,7 +370,7 @@ static void test_persistence(const char *path)
   if (!s)
     return;
   CHECK_EQ_INT(store_schema_version(s, &version, err, sizeof err), STORE_OK);
-  CHECK_EQ_INT(version, 1);
+  CHECK_EQ_INT(version, 2);
   CHECK_EQ_INT(store_migrate(s, err, sizeof err), STORE_OK);
   CHECK_EQ_INT(store_job_get(s, "job_3", &g, err, sizeof err), STORE_OK);
   CHECK(strcmp(g.state, "failed") == 0 && g.best_energy == -12.5);

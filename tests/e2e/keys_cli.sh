@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end: `nerox keys create|list|revoke` against a database file.
-# create prints the key alone on its last line and stores only its hash;
-# list shows no secret; revoke marks the key; bad flags and values exit 2
-# naming the flag; store errors exit 1.
+# End-to-end: `nerox keys create|list|revoke|limits` against a database
+# file. create prints the key alone on its last line and stores only its
+# hash; list shows no secret; revoke marks the key; limits sets an
+# account's own limits; bad flags and values exit 2 naming the flag; store
+# errors exit 1.
 set -uo pipefail
 
 : "${NEROX:?path to the nerox binary}"
@@ -71,6 +72,68 @@ bad "--account: bad account name" "bad account" create --account 'a b' \
   --plan pro --scopes admin --db "$db"
 bad "missing key ID" "revoke without id" revoke --db "$db"
 bad "unknown subcommand 'rotate'" "unknown subcommand" rotate
+
+# Per-account limits: create --limits sets them (unnamed numbers from the
+# plan), list shows them, limits changes some and keeps the others, and
+# "plan" drops them; bad entries exit 2 naming the entry.
+"$NEROX" keys create --account bigco --plan enterprise --scopes jobs:read \
+  --limits requests_per_minute=100,concurrent_jobs=8,jobs_per_month=5000 \
+  --db "$db" >"$tmp/limits.out" 2>"$tmp/limits.err"
+e2e_expect_eq "$?" 0 "create with --limits exits 0"
+e2e_expect_grep "$tmp/limits.out" "^limits: +jobs_per_month=5000,\
+requests_per_minute=100,concurrent_jobs=8,included_gpu_seconds=720000,\
+overage_usd_per_gpu_hour=2 \(the account's own\)$" "create shows the limits"
+last=$(tail -n 1 "$tmp/limits.out")
+[[ "$last" =~ ^nrx_ ]] && e2e_ok "the key is still the last line" ||
+  e2e_bad "the key is still the last line (got '$last')"
+"$NEROX" keys list --db "$db" >"$tmp/list3.out"
+e2e_expect_grep "$tmp/list3.out" "^bigco +enterprise +account +\
+jobs_per_month=5000,requests_per_minute=100,concurrent_jobs=8," \
+  "list shows the account's limits"
+e2e_expect_grep "$tmp/list3.out" "^acme +pro +plan +jobs_per_month=2000," \
+  "list shows a plan's numbers"
+"$NEROX" keys limits --account bigco --limits \
+  jobs_per_month=unlimited,overage_usd_per_gpu_hour=1.75 --db "$db" \
+  >"$tmp/limits2.out"
+e2e_expect_eq "$?" 0 "limits exits 0"
+e2e_expect_grep "$tmp/limits2.out" "jobs_per_month=unlimited,\
+requests_per_minute=100,concurrent_jobs=8,included_gpu_seconds=720000,\
+overage_usd_per_gpu_hour=1.75" "limits keeps the numbers not named"
+stored=$(python3 -c 'import sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute("SELECT jobs_per_month,"
+    " requests_per_minute, concurrent_jobs, overage_usd_per_gpu_hour"
+    " FROM accounts WHERE name = ?", ("bigco",)).fetchone()
+print(*r)' "$db")
+e2e_expect_eq "$stored" "-1 100 8 1.75" "limits stored on the account"
+"$NEROX" keys limits --account acme --limits concurrent_jobs=2 --db "$db" \
+  >"$tmp/limits3.out"
+e2e_expect_grep "$tmp/limits3.out" "jobs_per_month=2000,\
+requests_per_minute=60,concurrent_jobs=2" "any plan: numbers from the plan"
+"$NEROX" keys limits --account acme --limits plan --db "$db" \
+  >"$tmp/limits4.out"
+e2e_expect_grep "$tmp/limits4.out" "concurrent_jobs=5,.*\(plan pro\)$" \
+  "plan drops the account's limits"
+"$NEROX" keys limits --account ghost --limits concurrent_jobs=2 \
+  --db "$db" 2>"$tmp/limits.err"
+e2e_expect_eq "$?" 1 "limits of an unknown account exits 1"
+e2e_expect_grep "$tmp/limits.err" "no 'ghost'" "unknown account named"
+bad "--limits: 'concurrent_jobs=0': concurrent_jobs: expected an integer \
+>= 1" "zero limit" limits --account bigco --limits concurrent_jobs=0 \
+  --db "$db"
+bad "--limits: 'rpm=5': unknown limit 'rpm'" "unknown limit" limits \
+  --account bigco --limits requests_per_minute=5,rpm=5 --db "$db"
+bad "--limits: 'jobs_per_month=lots': jobs_per_month: expected an integer \
+>= 1 or unlimited" "bad count" create --account newco --plan enterprise \
+  --scopes admin --limits jobs_per_month=lots --db "$db"
+bad "--limits: 'concurrent_jobs': expected NAME=VALUE" "no value" limits \
+  --account bigco --limits concurrent_jobs --db "$db"
+bad "--limits is required" "limits without a list" limits --account bigco \
+  --db "$db"
+if "$NEROX" keys list --db "$db" | grep -q "^newco "; then
+  e2e_bad "a refused create makes no account"
+else
+  e2e_ok "a refused create makes no account"
+fi
 
 # A store error (not a database) exits 1 with the message.
 echo "not a database, not at all, not even close to one" >"$tmp/bad.db"

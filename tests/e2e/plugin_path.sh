@@ -88,10 +88,11 @@ out=$(NEROX_PLUGIN_PATH="$tmp/plugins" "$NEROX" run "$tmp/crash.lua" 2>&1) \
   || fail "crash plugin took the script down: $out"
 grep -q "after	-1" <<<"$out" || fail "jobs after a plugin error: $out"
 
-# The remote client is not part of this version.
-if out=$(NEROX_API_URL=http://127.0.0.1:9 "$NEROX" solve \
+# NEROX_API_URL makes the client remote; without a key it says so.
+if out=$(NEROX_API_URL=http://127.0.0.1:9 NEROX_API_KEY= "$NEROX" solve \
          "$NEROX_DATA_DIR/tsplib/gr24.tsp" --sweeps 10 2>&1); then
-  fail "NEROX_API_URL was not refused"
+  fail "NEROX_API_URL without a key was not refused"
 fi
-grep -q "not implemented" <<<"$out" || fail "remote refusal unclear: $out"
+grep -q "AuthError: no API key" <<<"$out" ||
+  fail "remote refusal unclear: $out"
 echo "plugin_path: ok"
