@@ -64,6 +64,7 @@ typedef struct http_sse {
   int64_t last_seq;
   double last_write_s;
   int done;
+  int follow; /* 0: the events there are now, then the end */
   char *buf;
   size_t len, off, cap;
 } http_sse;
@@ -421,8 +422,9 @@ static void http_sse_fill(http_sse *ss)
   json_t *events = NULL;
   srv_error e;
   ss->len = ss->off = 0;
+  double wait_s = ss->follow ? HTTP_SSE_SLICE_S : 0.0;
   if (srv_jobs_events(ss->h->jobs, ss->account, ss->id, ss->last_seq,
-                      HTTP_SSE_SLICE_S, &events, &ss->done, &e) != 0) {
+                      wait_s, &events, &ss->done, &e) != 0) {
     ss->done = 1;
     json_t *o = json_pack("{s:s, s:s}", "type", e.type, "message",
                           e.message);
@@ -438,6 +440,8 @@ static void http_sse_fill(http_sse *ss)
     if (http_sse_put_events(ss, events) != 0)
       ss->done = 1;
     ss->last_write_s = now;
+  } else if (!ss->follow) {
+    ss->done = 1;
   } else if (!ss->done && now - ss->last_write_s >= ss->h->heartbeat_s) {
     http_sse_put(ss, ": heartbeat\n\n");
     ss->last_write_s = now;
@@ -471,11 +475,30 @@ static void http_sse_free(void *cls)
   }
 }
 
+/* ?follow=false: only the events there are now. */
+static int http_sse_follow(http_ctx *x, int *follow, srv_error *e)
+{
+  const char *v = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND,
+                                              "follow");
+  *follow = 1;
+  if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+    return 0;
+  if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+    *follow = 0;
+    return 0;
+  }
+  srv_fail(e, 400, "follow: expected true or false, got '%s'", v);
+  snprintf(e->field, sizeof e->field, "follow");
+  return -1;
+}
+
 static int http_events(http_ctx *x, http_reply *r, srv_error *e)
 {
   int64_t after;
+  int follow;
   json_t *job;
   if (http_sse_after(x, &after, e) != 0 ||
+      http_sse_follow(x, &follow, e) != 0 ||
       srv_jobs_get(x->h->jobs, x->who.account, x->id, &job, e) != 0)
     return -1;
   json_decref(job);
@@ -486,6 +509,7 @@ static int http_events(http_ctx *x, http_reply *r, srv_error *e)
   snprintf(ss->account, sizeof ss->account, "%s", x->who.account);
   snprintf(ss->id, sizeof ss->id, "%s", x->id);
   ss->last_seq = after;
+  ss->follow = follow;
   ss->last_write_s = clock_mono_s();
   if (http_sse_put(ss, "retry: %d\n\n", HTTP_SSE_RETRY_MS) != 0) {
     http_sse_free(ss);

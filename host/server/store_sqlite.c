@@ -612,6 +612,48 @@ static int sq_many(sq_store *q, sqlite3_stmt *st, const char *what,
   return rc;
 }
 
+/* Finishes a list query: steps the statement bound (bound: sq_bind's
+ * code), unlocks q, and on failure drops what was read. q is locked. */
+static int sq_list(sq_store *q, sqlite3_stmt *st, int bound,
+                   const char *what, size_t elem,
+                   int (*read)(sqlite3_stmt *, void *),
+                   void (*drop)(void *, size_t), void **out, size_t *n,
+                   char *err, size_t errlen)
+{
+  void *arr = NULL;
+  int rc;
+
+  *n = 0;
+  if (bound != SQLITE_OK)
+    rc = sq_bind_failed(q, st, what, err, errlen);
+  else
+    rc = sq_many(q, st, what, elem, read, &arr, n, err, errlen);
+  sq_unlock(q);
+  if (rc != STORE_OK) {
+    drop(arr, *n);
+    arr = NULL;
+    *n = 0;
+  }
+  *out = arr;
+  return rc;
+}
+
+static void sq_drop_keys(void *arr, size_t n)
+{
+  (void)n;
+  free(arr);
+}
+
+static void sq_drop_jobs(void *arr, size_t n)
+{
+  store_jobs_free(arr, n);
+}
+
+static void sq_drop_events(void *arr, size_t n)
+{
+  store_events_free(arr, n);
+}
+
 static int sq_read_key_nohash(sqlite3_stmt *st, void *out)
 {
   store_key *k = out;
@@ -625,21 +667,13 @@ static int sq_key_list(store *s, store_key **out, size_t *n, char *err,
                        size_t errlen)
 {
   sq_store *q = (sq_store *)s;
-  void *arr = NULL;
-  int rc;
 
+  *out = NULL;
   if (sq_lock(q, err, errlen))
     return STORE_ERROR;
-  rc = sq_many(q, q->st[SQ_KEY_LIST], "listing keys", sizeof(store_key),
-               sq_read_key_nohash, &arr, n, err, errlen);
-  sq_unlock(q);
-  if (rc != STORE_OK) {
-    free(arr);
-    arr = NULL;
-    *n = 0;
-  }
-  *out = arr;
-  return rc;
+  return sq_list(q, q->st[SQ_KEY_LIST], SQLITE_OK, "listing keys",
+                 sizeof(store_key), sq_read_key_nohash, sq_drop_keys,
+                 (void **)out, n, err, errlen);
 }
 
 /* Runs an UPDATE bound as (int64, text id); NOTFOUND if no row changed. */
@@ -816,9 +850,7 @@ static int sq_job_list(store *s, const store_job_query *jq, store_job **out,
 {
   sq_store *q = (sq_store *)s;
   sqlite3_stmt *st = q->st[SQ_JOB_LIST];
-  void *arr = NULL;
   int64_t limit = jq->limit;
-  int rc;
 
   if (limit <= 0 || limit > STORE_PAGE_MAX)
     limit = STORE_PAGE_MAX;
@@ -826,20 +858,10 @@ static int sq_job_list(store *s, const store_job_query *jq, store_job **out,
   *n = 0;
   if (sq_lock(q, err, errlen))
     return STORE_ERROR;
-  if (sq_bind(st, "teii", jq->account, jq->state, limit,
-              jq->offset > 0 ? jq->offset : 0) != SQLITE_OK)
-    rc = sq_bind_failed(q, st, "listing jobs", err, errlen);
-  else
-    rc = sq_many(q, st, "listing jobs", sizeof(store_job), sq_read_job,
-                 &arr, n, err, errlen);
-  sq_unlock(q);
-  if (rc != STORE_OK) {
-    store_jobs_free(arr, *n);
-    arr = NULL;
-    *n = 0;
-  }
-  *out = arr;
-  return rc;
+  int bound = sq_bind(st, "teii", jq->account, jq->state, limit,
+                      jq->offset > 0 ? jq->offset : 0);
+  return sq_list(q, st, bound, "listing jobs", sizeof(store_job),
+                 sq_read_job, sq_drop_jobs, (void **)out, n, err, errlen);
 }
 
 static int sq_job_list_unfinished(store *s, int64_t limit, store_job **out,
@@ -847,8 +869,6 @@ static int sq_job_list_unfinished(store *s, int64_t limit, store_job **out,
 {
   sq_store *q = (sq_store *)s;
   sqlite3_stmt *st = q->st[SQ_JOB_UNFINISHED];
-  void *arr = NULL;
-  int rc;
 
   if (limit <= 0 || limit > STORE_PAGE_MAX)
     limit = STORE_PAGE_MAX;
@@ -856,19 +876,9 @@ static int sq_job_list_unfinished(store *s, int64_t limit, store_job **out,
   *n = 0;
   if (sq_lock(q, err, errlen))
     return STORE_ERROR;
-  if (sq_bind(st, "i", limit) != SQLITE_OK)
-    rc = sq_bind_failed(q, st, "listing unfinished jobs", err, errlen);
-  else
-    rc = sq_many(q, st, "listing unfinished jobs", sizeof(store_job),
-                 sq_read_job, &arr, n, err, errlen);
-  sq_unlock(q);
-  if (rc != STORE_OK) {
-    store_jobs_free(arr, *n);
-    arr = NULL;
-    *n = 0;
-  }
-  *out = arr;
-  return rc;
+  return sq_list(q, st, sq_bind(st, "i", limit), "listing unfinished jobs",
+                 sizeof(store_job), sq_read_job, sq_drop_jobs, (void **)out,
+                 n, err, errlen);
 }
 
 /* Steps a bound one-row aggregate, reading column 0. */
@@ -950,27 +960,16 @@ static int sq_event_list(store *s, const char *job_id, int64_t after_seq,
 {
   sq_store *q = (sq_store *)s;
   sqlite3_stmt *st = q->st[SQ_EVENT_LIST];
-  void *arr = NULL;
-  int rc;
 
   if (limit <= 0 || limit > STORE_PAGE_MAX)
     limit = STORE_PAGE_MAX;
+  *out = NULL;
   *n = 0;
   if (sq_lock(q, err, errlen))
     return STORE_ERROR;
-  if (sq_bind(st, "tii", job_id, after_seq, limit) != SQLITE_OK)
-    rc = sq_bind_failed(q, st, "listing events", err, errlen);
-  else
-    rc = sq_many(q, st, "listing events", sizeof(store_event),
-                 sq_read_event, &arr, n, err, errlen);
-  sq_unlock(q);
-  if (rc != STORE_OK) {
-    store_events_free(arr, *n);
-    arr = NULL;
-    *n = 0;
-  }
-  *out = arr;
-  return rc;
+  return sq_list(q, st, sq_bind(st, "tii", job_id, after_seq, limit),
+                 "listing events", sizeof(store_event), sq_read_event,
+                 sq_drop_events, (void **)out, n, err, errlen);
 }
 
 /* -------------------------------------------------------------------------- */

@@ -2,6 +2,8 @@
 # common.bash, with $NEROX set and $tmp a scratch folder).
 #   serve_start DB [FLAGS...]  starts a server on a free loopback port;
 #                              sets $pid, $port and $base
+#   serve_spawn CMD...         the same for any command line that logs
+#                              "listening on" (run in $SERVE_DIR if set)
 #   serve_stop [SIGNAL]        signals it (TERM) and waits; sets
 #                              $serve_rc to its exit status (not in $(...))
 #   mkkey ACCOUNT SCOPES [PLAN] [DB]  creates a key, prints the secret
@@ -10,6 +12,10 @@
 #   jget FIELD                 a field of $tmp/out ("a.b.0"), or empty
 #   hget NAME                  a header of the last answer, or empty
 #   poll KEY ID                polls the job to a final state; prints it
+#   wait_state KEY ID STATE    polls until the job is in STATE (about 5 s
+#                              at most); the last answer is in $tmp/out
+#   wait_log PATTERN           waits (about 2 s at most) for the server's
+#                              stderr to show PATTERN
 
 mkkey() {
   "$NEROX" keys create --account "$1" --plan "${3:-pro}" --scopes "$2" \
@@ -19,9 +25,12 @@ mkkey() {
 serve_start() {
   local dbfile=$1
   shift
+  serve_spawn "$NEROX" serve --listen 127.0.0.1:0 --db "$dbfile" "$@"
+}
+
+serve_spawn() {
   : >"$tmp/serve.err"
-  "$NEROX" serve --listen 127.0.0.1:0 --db "$dbfile" "$@" \
-    2>>"$tmp/serve.err" &
+  (cd "${SERVE_DIR:-.}" && exec "$@" 2>>"$tmp/serve.err") &
   pid=$!
   trap 'kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT
   port=""
@@ -78,4 +87,19 @@ poll() {
     case "$s" in queued|running) sleep 0.1 ;; *) echo "$s"; return ;; esac
   done
   echo "$s"
+}
+
+wait_state() {
+  for _ in $(seq 250); do
+    req GET "/v1/jobs/$2" "$1" >/dev/null
+    [ "$(jget status)" = "$3" ] && return
+    sleep 0.02
+  done
+}
+
+wait_log() {
+  for _ in $(seq 100); do
+    grep -q -- "$1" "$tmp/serve.err" && return
+    sleep 0.02
+  done
 }

@@ -33,24 +33,7 @@ JSON
 # Started with the file alone, from $tmp (so a default ./nerox.db would
 # land there, not in the source tree).
 cfg_start() {
-  : >"$tmp/serve.err"
-  (cd "$tmp" && exec "$NEROX" serve --config "$@" 2>>"$tmp/serve.err") &
-  pid=$!
-  trap 'kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT
-  port=""
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-      "$tmp/serve.err" | tail -n 1)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if [ -z "$port" ]; then
-    e2e_bad "server started"
-    sed 's/^/  | /' "$tmp/serve.err"
-    return 1
-  fi
-  base="http://127.0.0.1:$port"
+  SERVE_DIR=$tmp serve_spawn "$NEROX" serve --config "$@"
 }
 
 cfg_start "$tmp/good.json" || exit 1

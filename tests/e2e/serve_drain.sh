@@ -31,29 +31,22 @@ key=$(mkkey acme jobs:write,jobs:read)
 # The test polls fast: lift the account's rate limit.
 "$NEROX" keys limits --account acme --limits requests_per_minute=100000 \
   --db "$db" >/dev/null
-serve_start "$db" --grace 3 || exit 1
+serve_start "$db" --grace 6 || exit 1
 
 coords='"coordinates":[[0,0],[3,1],[5,4],[1,5],[7,2],[2,8],[6,7],[9,9]]'
 long="{\"problem_type\":\"tsp\",$coords,\"time_limit\":60,\"solver\":\"cpu\"}"
-short="{\"problem_type\":\"tsp\",$coords,\"time_limit\":1.5,\"solver\":\"cpu\"}"
+short="{\"problem_type\":\"tsp\",$coords,\"time_limit\":3,\"solver\":\"cpu\"}"
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$long")" 202 "submit a long job"
 lid=$(jget id)
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$short")" 202 "submit a short job"
 sid=$(jget id)
-for _ in $(seq 100); do
-  req GET "/v1/jobs/$sid" "$key" >/dev/null
-  [ "$(jget status)" = running ] && break
-  sleep 0.02
-done
+wait_state "$key" "$sid" running
 e2e_expect_eq "$(jget status)" running "short job running"
 
 # SIGTERM: draining starts; new work is refused, reads still answer.
 t0=$(date +%s.%N)
 kill -TERM "$pid"
-for _ in $(seq 100); do
-  grep -q "draining" "$tmp/serve.err" && break
-  sleep 0.02
-done
+wait_log draining
 e2e_expect_grep "$tmp/serve.err" "SIGTERM: draining, 2 job\(s\) live" \
   "logs the drain"
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$short")" 503 "submit gets 503"
@@ -67,7 +60,7 @@ serve_rc=$?
 trap - EXIT
 t1=$(date +%s.%N)
 e2e_expect_eq "$serve_rc" 0 "exits 0 after the drain"
-took_within "$t0" "$t1" 2.5 12 "stopped at the end of the grace"
+took_within "$t0" "$t1" 5.5 15 "stopped at the end of the grace"
 e2e_expect_grep "$tmp/serve.err" \
   "drained: 1 job\(s\) finished during the grace, 1 cancelled" \
   "logs one finished, one cancelled"
@@ -105,10 +98,7 @@ e2e_expect_eq "$(req POST /v1/jobs "$key" "$long")" 202 "submit another"
 lid2=$(jget id)
 t0=$(date +%s.%N)
 kill -TERM "$pid"
-for _ in $(seq 100); do
-  grep -q "draining" "$tmp/serve.err" && break
-  sleep 0.02
-done
+wait_log draining
 kill -INT "$pid"
 wait "$pid"
 serve_rc=$?

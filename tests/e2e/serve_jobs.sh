@@ -42,6 +42,9 @@ sse "$key" "$jid" 2
 e2e_expect_eq "$(ids)" "$(seq -s ' ' 3 "$n") " "resume after id 2"
 sse "$key" "$jid" "$n"
 e2e_expect_eq "$(ids)" "" "resume after the last: nothing"
+curl -s --max-time 5 -H "Authorization: Bearer $key" \
+  "$base/v1/jobs/$jid/events?follow=false&after=1" >"$tmp/sse"
+e2e_expect_eq "$(ids)" "$(seq -s ' ' 2 "$n") " "follow=false: a snapshot"
 e2e_expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H \
   "Authorization: Bearer $key" -H 'Last-Event-ID: x' \
   "$base/v1/jobs/$jid/events")" 400 "bad Last-Event-ID"

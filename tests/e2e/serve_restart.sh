@@ -32,11 +32,7 @@ long='{"problem_type":"tsp","coordinates":[[0,0],[3,1],[5,4],[1,5],[7,2],
 [2,8],[6,7],[9,9]],"time_limit":60,"solver":"cpu"}'
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$long")" 202 "submit a long job"
 lid=$(jget id)
-for _ in $(seq 100); do
-  req GET "/v1/jobs/$lid" "$key" >/dev/null
-  [ "$(jget status)" = running ] && break
-  sleep 0.05
-done
+wait_state "$key" "$lid" running
 e2e_expect_eq "$(jget status)" running "long job running"
 
 # The process dies without a chance to record anything.
