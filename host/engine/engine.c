@@ -227,8 +227,9 @@ static void job_finish_locked(job *j, job_state s)
   j->finished_at = clock_mono_s();
   if (j->started_at == 0.0)
     j->started_at = j->finished_at;
+  int64_t e = j->tour ? j->energy : INT64_MAX; /* none found */
   job_event ev = {
-    .final = 1, .state = s, .best_energy = j->energy, .energy = j->energy,
+    .final = 1, .state = s, .best_energy = e, .energy = e,
     .sweep = j->sweeps, .replicas = j->replicas,
     .elapsed_s = j->finished_at - j->started_at,
   };

@@ -3,7 +3,9 @@
  * that each message names the file and the field path. */
 #include "server/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,14 @@ int config_parse_listen(const char *s, char *addr, size_t cap,
   unsigned long p;
 
   if (!colon || colon == s || (size_t)(colon - s) >= cap)
+    return -1;
+  char ip[INET_ADDRSTRLEN + 1];
+  struct in_addr in;
+  if ((size_t)(colon - s) >= sizeof ip)
+    return -1;
+  memcpy(ip, s, (size_t)(colon - s));
+  ip[colon - s] = '\0';
+  if (inet_pton(AF_INET, ip, &in) != 1) /* an IPv4 address, not a name */
     return -1;
   errno = 0;
   p = strtoul(colon + 1, &end, 10);
@@ -166,7 +176,8 @@ static int config_listen(const config_ctx *x, const json_t *v, config *c)
   const char *s = json_string_value(v);
 
   if (!s || config_parse_listen(s, c->addr, sizeof c->addr, &c->port))
-    return config_expect(x, "listen", "a string \"ADDR:PORT\"");
+    return config_expect(x, "listen",
+                         "a string \"IPV4-ADDRESS:PORT\"");
   return 0;
 }
 
@@ -282,6 +293,15 @@ int config_load_string(const char *text, const char *name, config *c,
 static char *config_read(const char *path, size_t *len, char *err,
                          size_t errlen)
 {
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    snprintf(err, errlen, "%s: not a regular file", path);
+    return NULL;
+  }
   FILE *f = fopen(path, "rb");
   char *buf;
   size_t n;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "server/keys.h"
 #include "server/ratelimit.h"
 #include "server/srv_auth.h"
+#include "server/srv_counts.h"
 #include "server/srv_usage.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -38,6 +40,7 @@ struct http_server {
   srv_jobs *jobs;
   srv_auth *auth;
   ratelimit *rl;
+  srv_counts *streams; /* open event streams by account */
   srv_metrics *metrics;
   size_t max_body;
   double heartbeat_s;
@@ -148,31 +151,70 @@ static int http_is_tsplib(http_ctx *x)
   return 0;
 }
 
-/* A query value as JSON: an integer, a number, true/false, or text. */
+/* Whether v is a decimal number as JSON writes one (no hex, no inf or
+ * nan, no spaces). */
+static int http_is_decimal(const char *v)
+{
+  const char *p = v + (*v == '-');
+  if (!(*p >= '0' && *p <= '9'))
+    return 0;
+  for (; *p; p++)
+    if (!strchr("0123456789.eE+-", *p))
+      return 0;
+  return 1;
+}
+
+/* A query value as JSON: an integer, a finite number, true/false, or
+ * text; NULL when it is a number out of range. */
 static json_t *http_query_value(const char *v)
 {
-  char *end;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  if (*v && !*end && errno == 0)
-    return json_integer(n);
-  double d = strtod(v, &end);
-  if (*v && !*end && errno == 0)
-    return json_real(d);
+  if (http_is_decimal(v)) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*end && errno == 0)
+      return json_integer(n);
+    errno = 0;
+    double d = strtod(v, &end);
+    if (!*end && errno == 0 && isfinite(d))
+      return json_real(d);
+    return NULL;
+  }
   if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
     return json_boolean(v[0] == 't');
   return json_string(v);
 }
 
+/* Collects query arguments into a submission; the first bad one stops. */
+typedef struct http_query_acc {
+  json_t *sub;
+  srv_error *e;
+  int failed;
+} http_query_acc;
+
 static enum MHD_Result http_add_query(void *cls, enum MHD_ValueKind kind,
-                                      const char *key, const char *value)
+                                      const char *key, size_t key_size,
+                                      const char *value, size_t value_size)
 {
   (void)kind;
-  json_t *sub = cls;
-  json_t *v = http_query_value(value ? value : "");
-  if (!v || json_object_set_new(sub, key, v) != 0)
-    return MHD_NO;
-  return MHD_YES;
+  http_query_acc *acc = cls;
+  const char *why = NULL;
+  json_t *v = NULL;
+  if (strlen(key) != key_size || (value && strlen(value) != value_size))
+    why = "contains a NUL byte";
+  else if (json_object_get(acc->sub, key))
+    why = "is given twice";
+  else if (!(v = http_query_value(value ? value : "")))
+    why = "is not a finite number";
+  if (!why && json_object_set_new(acc->sub, key, v) == 0)
+    return MHD_YES;
+  if (!why)
+    srv_fail(acc->e, 500, "out of memory");
+  else
+    srv_fail(acc->e, 400, "query argument '%.64s' %s", key, why);
+  snprintf(acc->e->field, sizeof acc->e->field, "%.64s", key);
+  acc->failed = 1;
+  return MHD_NO;
 }
 
 /* A TSPLIB file body as a tsp submission; job parameters come from the
@@ -188,9 +230,13 @@ static int http_body_tsplib(http_ctx *x, json_t **out, srv_error *e)
     json_decref(sub);
     return srv_fail(e, 500, "out of memory");
   }
-  int n = MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND,
-                                    http_add_query, sub);
-  (void)n;
+  http_query_acc acc = { sub, e, 0 };
+  MHD_get_connection_values_n(x->c, MHD_GET_ARGUMENT_KIND, http_add_query,
+                              &acc);
+  if (acc.failed) {
+    json_decref(sub);
+    return -1;
+  }
   if (!json_object_get(sub, "problem_type"))
     json_object_set_new(sub, "problem_type", json_string("tsp"));
   *out = sub;
@@ -470,9 +516,24 @@ static void http_sse_free(void *cls)
 {
   http_sse *ss = cls;
   if (ss) {
+    srv_counts_add(ss->h->streams, ss->account, -1);
     free(ss->buf);
     free(ss);
   }
+}
+
+/* Takes one of the account's event streams; 429 when all are open. */
+static int http_sse_take(http_ctx *x, srv_error *e)
+{
+  if (srv_counts_take(x->h->streams, x->who.account,
+                      HTTP_MAX_STREAMS_PER_ACCOUNT))
+    return 0;
+  int64_t now_s = store_now_ms() / 1000;
+  srv_rate r = { "event_streams", HTTP_MAX_STREAMS_PER_ACCOUNT, 0,
+                 now_s + 1, 1 };
+  return srv_fail_rate(e, &r, "event_streams: the account has %d event "
+                       "streams open, the most it may; close one",
+                       HTTP_MAX_STREAMS_PER_ACCOUNT);
 }
 
 /* ?follow=false: only the events there are now. */
@@ -502,9 +563,13 @@ static int http_events(http_ctx *x, http_reply *r, srv_error *e)
       srv_jobs_get(x->h->jobs, x->who.account, x->id, &job, e) != 0)
     return -1;
   json_decref(job);
+  if (http_sse_take(x, e) != 0)
+    return -1;
   http_sse *ss = calloc(1, sizeof *ss);
-  if (!ss)
+  if (!ss) {
+    srv_counts_add(x->h->streams, x->who.account, -1);
     return srv_fail(e, 500, "out of memory");
+  }
   ss->h = x->h;
   snprintf(ss->account, sizeof ss->account, "%s", x->who.account);
   snprintf(ss->id, sizeof ss->id, "%s", x->id);
@@ -615,11 +680,19 @@ static int http_dispatch(http_ctx *x, const char *url, const char *method,
 {
   char id[STORE_ID_MAX];
   const http_route *hit = NULL;
-  int path_known = 0;
+  int path_known = 0, literal = 0;
+  /* HEAD is GET without the body (libmicrohttpd leaves it out). */
+  const char *as = strcmp(method, "HEAD") == 0 ? "GET" : method;
+  /* A path that is a route of its own ("/v1/jobs/cancel") is never a
+   * job id. */
+  for (size_t i = 0; i < HTTP_NROUTES; i++)
+    literal |= !strchr(http_routes[i].pattern, ':') &&
+               strcmp(http_routes[i].pattern, url) == 0;
   for (size_t i = 0; i < HTTP_NROUTES && !hit; i++) {
-    if (!http_match(http_routes[i].pattern, url, id))
+    if ((literal && strchr(http_routes[i].pattern, ':')) ||
+        !http_match(http_routes[i].pattern, url, id))
       continue;
-    if (strcmp(http_routes[i].method, method) == 0)
+    if (strcmp(http_routes[i].method, as) == 0)
       hit = &http_routes[i];
     else if (strlen(allow) + 8 < HTTP_ALLOW_MAX)
       snprintf(allow + strlen(allow), HTTP_ALLOW_MAX - strlen(allow),
@@ -880,6 +953,7 @@ static void http_completed(void *cls, struct MHD_Connection *c,
 static void http_free(http_server *h)
 {
   srv_auth_free(h->auth); /* the metrics belong to h->jobs */
+  srv_counts_free(h->streams);
   ratelimit_free(h->rl);
   free(h);
 }
@@ -908,7 +982,8 @@ http_server *http_start(const http_config *cfg, store *st, srv_jobs *jobs,
                                             : HTTP_SSE_HEARTBEAT_S;
   h->auth = srv_auth_new(st);
   h->rl = ratelimit_new();
-  if (!h->auth || !h->rl) {
+  h->streams = srv_counts_new();
+  if (!h->auth || !h->rl || !h->streams) {
     snprintf(err, errlen, "out of memory");
     http_free(h);
     return NULL;
@@ -925,6 +1000,7 @@ http_server *http_start(const http_config *cfg, store *st, srv_jobs *jobs,
     (uint16_t)cfg->port, NULL, NULL, http_handler, h,
     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_CLIENT,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
     MHD_OPTION_NOTIFY_COMPLETED, http_completed, h, MHD_OPTION_END);
   if (!h->d) {

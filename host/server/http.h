@@ -16,6 +16,11 @@
 /* Connections served at once (a thread each, so that an event stream
  * may wait for its job without holding up anyone else). */
 #define HTTP_MAX_CONNECTIONS 1024
+/* Connections one client address may hold at once, so that no single
+ * client (a slow one, say) takes them all. */
+#define HTTP_MAX_PER_CLIENT 128
+/* Event streams an account may hold open at once. */
+#define HTTP_MAX_STREAMS_PER_ACCOUNT 64
 /* Seconds between heartbeats on an idle event stream, by default. */
 #define HTTP_SSE_HEARTBEAT_S 15.0
 /* Seconds an idle connection is kept. */

@@ -52,8 +52,12 @@ srv_jobs *srv_jobs_new(store *st, srv_lua *lua, char *err, size_t errlen)
   }
   s->st = st;
   s->lua = lua;
-  if (srv_id_prefix(err, errlen) != 0 ||
+  s->live = srv_counts_new();
+  if (!s->live)
+    snprintf(err, errlen, "out of memory");
+  if (!s->live || srv_id_prefix(err, errlen) != 0 ||
       srv_recorder_start(s, err, errlen) != 0) {
+    srv_counts_free(s->live);
     pthread_mutex_destroy(&s->admit);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -85,14 +89,7 @@ void srv_jobs_free(srv_jobs *s)
     srv_entry_free(e);
     e = next;
   }
-  for (size_t b = 0; b < SRV_ACCT_BUCKETS; b++) {
-    srv_acct *a = s->accts[b];
-    while (a) {
-      srv_acct *next = a->next;
-      free(a);
-      a = next;
-    }
-  }
+  srv_counts_free(s->live);
   srv_metrics_free(s->metrics);
   pthread_mutex_destroy(&s->admit);
   pthread_mutex_destroy(&s->mu);
@@ -207,27 +204,9 @@ void srv_evict(srv_jobs *s, int64_t cutoff_ms)
     LOG_D("serve", "%zu finished jobs left memory", n);
 }
 
-/* Adds delta to the account's live jobs and returns the new count; the
- * count stays as it was when memory runs out (it then reads 0). */
 int64_t srv_live_add(srv_jobs *s, const char *account, int delta)
 {
-  size_t b = srv_hash(account, SRV_ACCT_BUCKETS);
-  pthread_mutex_lock(&s->mu);
-  srv_acct *a = s->accts[b];
-  while (a && strcmp(a->name, account) != 0)
-    a = a->next;
-  if (!a && (a = calloc(1, sizeof *a)) != NULL) {
-    snprintf(a->name, sizeof a->name, "%s", account);
-    a->next = s->accts[b];
-    s->accts[b] = a;
-  }
-  int64_t n = 0;
-  if (a) {
-    a->live += delta;
-    n = a->live;
-  }
-  pthread_mutex_unlock(&s->mu);
-  return n;
+  return srv_counts_add(s->live, account, delta);
 }
 
 /* ---- operations ----------------------------------------------------- */

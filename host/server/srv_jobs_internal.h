@@ -7,10 +7,10 @@
 
 #include <pthread.h>
 
+#include "server/srv_counts.h"
 #include "server/srv_jobs.h"
 
 #define SRV_JOBS_BUCKETS 4096
-#define SRV_ACCT_BUCKETS 1024
 /* Events read at a time from a job's log. */
 #define SRV_EVENTS_BATCH 64
 /* A finished job stays in memory this long after it was recorded; then
@@ -37,7 +37,8 @@ typedef struct srv_entry {
   pthread_mutex_t mu; /* guards the fields below */
   char state[STORE_STATE_MAX];
   int64_t submitted_ms, started_ms, finished_ms;
-  int64_t last_seq;
+  int64_t last_seq;  /* events read for the best energy */
+  int64_t saved_seq; /* events written to the store */
   int has_best;
   double best; /* caller units */
   int final;
@@ -47,13 +48,6 @@ typedef struct srv_entry {
   char usage_kind[STORE_KIND_MAX]; /* set when final */
   double usage_s;
 } srv_entry;
-
-/* Jobs of an account queued or running in this process. */
-typedef struct srv_acct {
-  struct srv_acct *next;
-  char name[STORE_NAME_MAX];
-  int64_t live;
-} srv_acct;
 
 /* Job ids the engine named since the recorder last looked. */
 typedef struct srv_notes {
@@ -72,7 +66,7 @@ struct srv_jobs {
   pthread_mutex_t admit; /* one submission at a time: limits, then insert */
   srv_entry *buckets[SRV_JOBS_BUCKETS];
   srv_entry *all;        /* newest first */
-  srv_acct *accts[SRV_ACCT_BUCKETS];
+  srv_counts *live;      /* jobs queued or running, by account */
   srv_metrics *metrics;
   srv_notes notes;
   pthread_t recorder;

@@ -6,6 +6,7 @@
  * itself (srv_finalize runs once, whoever gets there first). */
 #include "server/srv_jobs_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,25 +51,31 @@ static void srv_bill(srv_jobs *s, srv_entry *e)
 }
 
 /* Copies the job's events to the store, so they outlive the process. */
+/* Writes the job's events not yet in the store, as they come, so that a
+ * stream resumed after a crash or an eviction goes on from the store;
+ * e->mu held. */
 static void srv_save_events(srv_jobs *s, srv_entry *e)
 {
   job_event buf[SRV_EVENTS_BATCH];
-  int64_t after = 0;
   size_t n;
+  int64_t now = store_now_ms();
   do {
-    n = job_events_since(e->j, after, buf, SRV_EVENTS_BATCH);
+    n = job_events_since(e->j, e->saved_seq, buf, SRV_EVENTS_BATCH);
     for (size_t i = 0; i < n; i++) {
-      after = buf[i].seq;
       json_t *o = srv_event_json(&buf[i], e->scale);
       char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
       json_decref(o);
       char err[256] = "out of memory";
       int64_t seq = 0;
       if (!text || store_event_append(s->st, e->id, srv_event_type(&buf[i]),
-                                      text, e->finished_ms, &seq, err,
-                                      sizeof err) != STORE_OK)
+                                      text, now, &seq, err,
+                                      sizeof err) != STORE_OK) {
         LOG_W("serve", "recording the events of job %s: %s", e->id, err);
+        free(text);
+        return; /* the next call tries again from here */
+      }
       free(text);
+      e->saved_seq = buf[i].seq;
     }
   } while (n == SRV_EVENTS_BATCH);
 }
@@ -81,7 +88,8 @@ void srv_refresh_best(srv_entry *e)
     n = job_events_since(e->j, e->last_seq, buf, SRV_EVENTS_BATCH);
     for (size_t i = 0; i < n; i++) {
       e->last_seq = buf[i].seq;
-      if (buf[i].best_energy != INT64_MAX) {
+      if (buf[i].best_energy != INT64_MAX &&
+          isfinite((double)buf[i].best_energy / e->scale)) {
         e->has_best = 1;
         e->best = (double)buf[i].best_energy / e->scale;
       }
@@ -99,7 +107,7 @@ static void srv_take_result(srv_entry *e)
   if (status)
     snprintf(e->state, sizeof e->state, "%s", status);
   json_t *energy = json_object_get(res, "energy");
-  if (json_is_number(energy)) {
+  if (json_is_number(energy) && isfinite(json_number_value(energy))) {
     e->has_best = 1;
     e->best = json_number_value(energy);
   }
@@ -138,8 +146,11 @@ void srv_finalize(srv_jobs *s, srv_entry *e)
     return;
   }
   snprintf(e->state, sizeof e->state, "%s", job_state_name(r.state));
-  e->started_ms = e->submitted_ms + (int64_t)(r.queued_s * 1000.0);
-  e->finished_ms = e->started_ms + (int64_t)(r.run_s * 1000.0);
+  int ran = r.tour != NULL || r.run_s > 0;
+  e->finished_ms = e->submitted_ms +
+                   (int64_t)((r.queued_s + r.run_s) * 1000.0);
+  e->started_ms = ran ? e->submitted_ms + (int64_t)(r.queued_s * 1000.0)
+                      : 0;
   snprintf(e->usage_kind, sizeof e->usage_kind, "%s",
            r.solver && strcmp(r.solver, "gpu") == 0 ? "gpu" : "cpu");
   e->usage_s = r.run_s > 0 ? r.run_s : 0.0;
@@ -162,7 +173,8 @@ void srv_finalize(srv_jobs *s, srv_entry *e)
   srv_live_add(s, e->account, -1);
 }
 
-/* Records that the job started; the time is refined when it ends. */
+/* Records that the job started (the time is refined when it ends) and
+ * the events it has published. */
 static void srv_mark_running(srv_jobs *s, srv_entry *e)
 {
   pthread_mutex_lock(&e->mu);
@@ -171,6 +183,8 @@ static void srv_mark_running(srv_jobs *s, srv_entry *e)
     snprintf(e->state, sizeof e->state, "running");
     srv_store_update(s, e);
   }
+  if (!e->final)
+    srv_save_events(s, e);
   pthread_mutex_unlock(&e->mu);
 }
 

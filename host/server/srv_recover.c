@@ -15,6 +15,26 @@
 /* Jobs read per page. */
 #define SRV_RECOVER_PAGE 200
 
+/* The final event of a recovered job: streams end with it. Its seq comes
+ * after every event stored while the job ran. */
+static int srv_recover_event(store *st, const char *id, int64_t now_ms,
+                             char *err, size_t errlen)
+{
+  json_t *ev = json_pack("{s:s, s:n, s:n, s:s}", "type", "failed",
+                         "best_energy", "energy", "error",
+                         SRV_RECOVER_ERROR);
+  char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+  json_decref(ev);
+  int64_t seq;
+  int rc = text ? store_event_append(st, id, "failed", text, now_ms, &seq,
+                                     err, errlen)
+                : STORE_ERROR;
+  if (!text)
+    snprintf(err, errlen, "recovering job %s: out of memory", id);
+  free(text);
+  return rc == STORE_OK ? 0 : -1;
+}
+
 /* Fails one job; j comes from the listing, without params and result. */
 static int srv_recover_job(store *st, store_job *j, int64_t now_ms,
                            char *err, size_t errlen)
@@ -37,7 +57,9 @@ static int srv_recover_job(store *st, store_job *j, int64_t now_ms,
   j->finished_ms = now_ms;
   j->usage_kind[0] = '\0'; /* never billed */
   j->usage_s = 0;
-  return store_job_update(st, j, err, errlen) == STORE_OK ? 0 : -1;
+  if (store_job_update(st, j, err, errlen) != STORE_OK)
+    return -1;
+  return srv_recover_event(st, j->id, now_ms, err, errlen);
 }
 
 int srv_recover(store *st, size_t *recovered, char *err, size_t errlen)

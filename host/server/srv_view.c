@@ -16,7 +16,7 @@ static json_t *srv_ms(int64_t ms)
 
 json_t *srv_energy(int has, double v)
 {
-  if (!has)
+  if (!has || !isfinite(v))
     return json_null();
   if (v == floor(v) && fabs(v) <= SRV_EXACT_INT)
     return json_integer((json_int_t)v);
@@ -143,6 +143,10 @@ static int srv_stored_events(srv_jobs *s, const char *id, int64_t after,
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     json_t *o = json_loads(evs[i].data_json, 0, NULL);
+    /* The store's seq is the event's id (recovery writes events without
+     * one). */
+    if (json_is_object(o))
+      json_object_set_new(o, "seq", json_integer((json_int_t)evs[i].seq));
     if (!o || json_array_append_new(arr, o) != 0)
       rc = srv_fail(e, 500, "event %lld of job %s is not JSON",
                     (long long)evs[i].seq, id);

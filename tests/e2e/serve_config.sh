@@ -103,6 +103,8 @@ bad '{"plans": {"pro": {"requests_per_minute": 0}}}' \
 bad '{"plans": {"pro": {"rpm": 5}}}' \
   "bad\.json: plans\.pro: unknown key 'rpm'" "unknown plan key"
 bad '[]' "bad\.json: expected a JSON object" "not an object"
+bad '{"listen": "[::1]:0"}' \
+  'bad\.json: listen: expected a string "IPV4-ADDRESS:PORT"' "IPv6 listen"
 e2e_expect_eq "$([ -e "$tmp/never.db" ] && echo yes || echo no)" no \
   "a bad file opens no database"
 "$NEROX" serve --config "$tmp/missing.json" 2>"$tmp/bad.err"
@@ -112,4 +114,12 @@ e2e_expect_grep "$tmp/bad.err" "missing\.json: No such file" \
 "$NEROX" serve --grace soon 2>"$tmp/bad.err"
 e2e_expect_eq "$?" 2 "bad --grace exits 2"
 e2e_expect_grep "$tmp/bad.err" "--grace: expected seconds" "--grace message"
+"$NEROX" serve --listen localhost:0 2>"$tmp/bad.err"
+e2e_expect_eq "$?" 2 "a host name for --listen exits 2"
+e2e_expect_grep "$tmp/bad.err" "--listen: expected IPV4-ADDRESS:PORT" \
+  "--listen message"
+mkfifo "$tmp/fifo.json"
+timeout 10 "$NEROX" serve --config "$tmp/fifo.json" 2>"$tmp/bad.err"
+e2e_expect_eq "$?" 2 "a FIFO as --config exits 2 at once"
+e2e_expect_grep "$tmp/bad.err" "fifo\.json: not a regular file" "FIFO message"
 e2e_finish

@@ -130,6 +130,8 @@ e2e_expect_eq "$(req GET "/v1/jobs/$l1/result" "$key")" 200 "l1 result"
   e2e_bad "l1 has no energy"
 e2e_expect_eq "$(req GET "/v1/jobs/$l2" "$key")" 200 "read l2"
 e2e_expect_eq "$(jget status)" cancelled "l2 cancelled (was queued)"
+e2e_expect_eq "$(jget best_energy)" null "a job that never ran has no energy"
+e2e_expect_eq "$(jget started_ms)" null "nor a start"
 e2e_expect_eq "$(req GET "/v1/jobs/$o1" "$other")" 200 "other's job"
 e2e_expect_eq "$(jget status)" running "another account's job runs on"
 req POST /v1/jobs/cancel "$other" '' >/dev/null
@@ -150,6 +152,19 @@ $key" -H 'Content-Type: text/plain' --data-binary \
   "$base/v1/jobs")
 e2e_expect_eq "$code" 400 "bad TSPLIB body"
 e2e_expect_grep "$tmp/out" ':7: ' "the error names the line"
+for q in "time_limit=nan" "time_limit=inf" "sweeps=1&sweeps=2" \
+         "sweeps=5%00x" "seed=0x10" "time_limit=1e999"; do
+  code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H "Authorization: Bearer \
+$key" -H 'Content-Type: text/plain' --data-binary \
+    @"$src/examples/data/berlin52.tsp" "$base/v1/jobs?solver=cpu&$q")
+  e2e_expect_eq "$code" 400 "query $q refused"
+done
+
+# HEAD is GET without a body; a route's own path is never a job id.
+e2e_expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -I "$base/healthz")" \
+  200 "HEAD /healthz"
+e2e_expect_eq "$(req GET /v1/jobs/cancel "$key")" 405 "GET /v1/jobs/cancel"
+e2e_expect_eq "$(hget Allow)" POST "Allow: POST"
 
 # Metrics: valid for promtool, with the counts seen above.
 curl -s "$base/metrics" >"$tmp/metrics.txt"

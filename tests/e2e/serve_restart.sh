@@ -73,6 +73,13 @@ e2e_expect_grep "$tmp/out" '"error": *"interrupted: the server stopped' \
   "result gives the reason"
 e2e_expect_eq "$(jget job_id)" "$lid" "result names the job"
 e2e_expect_eq "$(jget problem_type)" tsp "result names the problem type"
+curl -s -N --max-time 10 -H "Authorization: Bearer $key" \
+  "$base/v1/jobs/$lid/events" >"$tmp/sse"
+e2e_expect_grep "$tmp/sse" "^event: failed" "its event stream ends failed"
+last=$(sed -n 's/^id: //p' "$tmp/sse" | tail -n 1)
+curl -s -N --max-time 10 -H "Authorization: Bearer $key" \
+  -H "Last-Event-ID: $((last - 1))" "$base/v1/jobs/$lid/events" >"$tmp/sse"
+e2e_expect_grep "$tmp/sse" "^id: $last\$" "resumed, the final event comes again"
 e2e_expect_eq "$(req GET "/v1/jobs?status=failed" "$key")" 200 \
   "list failed jobs"
 e2e_expect_eq "$(jget jobs.0.id)" "$lid" "listing shows it failed"
