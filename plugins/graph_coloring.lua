@@ -38,7 +38,7 @@ local function graph(payload)
   n = n or top
   if n == 0 then check.fail("edges", "is empty: give n or some edges") end
   if payload.colors == nil then check.fail("colors", "required") end
-  local k = check.integer(payload.colors, "colors", 1)
+  local k = check.integer(payload.colors, "colors", 1, bqm.MAX_N)
   if n * k > bqm.MAX_N then
     check.fail("colors", "n * colors = %d variables, more than the " ..
                "kernel's %d", n * k, bqm.MAX_N)
@@ -71,7 +71,7 @@ end
 function gc.encode(payload)
   local n, edges, k = graph(payload)
   local A = payload.penalty or default_penalty(n, edges, k)
-  local m = bqm.new(n * k)
+  local m = bqm.new(n * k, "penalty")
   local coefs = {}
   for c = 1, k do coefs[c] = 1 end
   for v = 0, n - 1 do
@@ -121,11 +121,11 @@ local function assignment_energy(x, enc)
   for v = 0, n - 1 do
     local count = 0
     for c = 1, k do count = count + x[v * k + c] end
-    e = e + enc.penalty * (1 - count) * (1 - count)
+    e = bqm.add(e, bqm.mul(enc.penalty, (1 - count) * (1 - count)))
   end
   for _, edge in ipairs(enc.edges) do
     for c = 1, k do
-      e = e + x[edge[1] * k + c] * x[edge[2] * k + c]
+      e = bqm.add(e, x[edge[1] * k + c] * x[edge[2] * k + c])
     end
   end
   return e

@@ -89,13 +89,27 @@ function ising.validate(payload)
   if payload.h == nil and payload.J == nil and payload.n == nil then
     check.fail("h", "required: give h, J or both")
   end
-  terms(payload)
+  local lin, J = terms(payload)
+  -- E(s) adds or subtracts the offset, every h and every J: their
+  -- absolute values must add up to a finite, exact total (check.total)
+  local total = check.total("the sum of |offset| + |h| + |J|")
+  if payload.offset ~= nil then total:add(payload.offset, "offset") end
+  -- a list h names spin i as h[i + 1], a map as h[i]
+  local base = (payload.h ~= nil and payload.h[1] ~= nil and
+                #lin == #payload.h) and 1 or 0
+  for _, t in ipairs(lin) do
+    total:add(t[2], string.format("h[%d]", t[1] + base))
+  end
+  for k, t in ipairs(J) do
+    total:add(t[3], string.format("J[%d][3]", k))
+  end
+  total:done()
 end
 
 -- The QUBO of the payload, through s = 2x - 1.
 function ising.to_qubo(payload)
   local lin, J, n = terms(payload)
-  local m = bqm.new(n)
+  local m = bqm.new(n, payload.J ~= nil and "J" or "h")
   m:add_offset(payload.offset or 0)
   for _, t in ipairs(lin) do
     m:add_linear(t[1], bqm.mul(2, t[2]))

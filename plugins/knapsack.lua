@@ -48,6 +48,23 @@ function knapsack.validate(payload)
   if payload.capacity == nil then check.fail("capacity", "required") end
   check.integer(payload.capacity, "capacity", 0, knapsack.MAX_WEIGHT)
   bqm.check_penalty(payload.penalty, "penalty")
+  -- the value of a selection adds some of the values: a finite, exact
+  -- total (check.total); the penalty's terms are checked with the model
+  local total = check.total("the sum of |values|")
+  for i = 1, n do
+    total:add(payload.values[i], string.format("values[%d]", i))
+  end
+  total:done()
+  -- the energy of an overweight selection adds P * excess^2, excess at
+  -- most the total weight
+  local weight = 0
+  for i = 1, n do weight = weight + math.tointeger(payload.weights[i]) end
+  local P = knapsack.penalty_of(payload)
+  if total.sum + P * (weight + 0.0) ^ 2 == math.huge then
+    check.fail(payload.penalty and "penalty" or "values", "penalty %s " ..
+               "times the total weight %d squared overflows to infinity, " ..
+               "so energies would not be finite", P, weight)
+  end
 end
 
 -- The slack coefficients: 1, 2, 4, ..., and a last one so that they add
@@ -72,7 +89,7 @@ function knapsack.encode(payload)
   local cap = math.tointeger(payload.capacity)
   local slack = knapsack.slack_coefficients(cap)
   local P = knapsack.penalty_of(payload)
-  local m = bqm.new(n + #slack)
+  local m = bqm.new(n + #slack, payload.penalty and "penalty" or "values")
   local ids, coefs = {}, {}
   for i = 1, n do
     m:add_linear(i - 1, bqm.mul(-1, payload.values[i]))

@@ -58,6 +58,15 @@ function mis.validate(payload)
   end
   graph(payload)
   bqm.check_penalty(payload.penalty, "penalty")
+  -- the objective adds some of the weights: a finite, exact total
+  -- (check.total); the penalty's terms are checked with the model
+  if payload.weights ~= nil then
+    local total = check.total("the sum of |weights|")
+    for v, w in ipairs(payload.weights) do
+      total:add(w, string.format("weights[%d]", v))
+    end
+    total:done()
+  end
 end
 
 local function weight_of(payload, v)
@@ -74,7 +83,7 @@ end
 function mis.encode(payload)
   local n, edges = graph(payload)
   local P = mis.penalty_of(payload, n)
-  local m = bqm.new(n)
+  local m = bqm.new(n, payload.penalty and "penalty" or "weights")
   for v = 0, n - 1 do
     m:add_linear(v, bqm.mul(-1, weight_of(payload, v)))
   end

@@ -70,10 +70,18 @@ function maxcut.validate(payload)
     check.fail("edges", "required: a list of {i, j} or {i, j, w}, rudy " ..
                "or rudy_text")
   end
-  local _, top = bqm.check_triples(payload.edges, "edges", n, TRIPLE_OPTS)
+  local edges, top = bqm.check_triples(payload.edges, "edges", n,
+                                       TRIPLE_OPTS)
   if not n and top == 0 then
     check.fail("edges", "is empty: give n, or at least one edge")
   end
+  -- a cut adds some of the weights: |w| must add up to a finite, exact
+  -- total (check.total)
+  local total = check.total("the sum of |edge weights|")
+  for k, e in ipairs(edges) do
+    total:add(e[3], string.format("edges[%d][3]", k))
+  end
+  total:done()
 end
 
 -- Read a rudy file into {n, edges = flat list i, j, w (0-based)}.
@@ -99,6 +107,10 @@ local function graph(payload)
   if payload.rudy or payload.rudy_text then
     local g = payload.rudy and maxcut.read_rudy(payload.rudy) or
               maxcut.read_rudy_text(payload.rudy_text)
+    local file = payload.rudy and "rudy" or "rudy_text"
+    local total = check.total("the sum of |edge weights| of the file")
+    for p = 3, #g.edges, 3 do total:add(g.edges[p], file) end
+    total:done()
     return g.n, g.edges
   end
   local t, top = bqm.check_triples(payload.edges, "edges", payload.n,
@@ -112,7 +124,8 @@ end
 
 function maxcut.encode(payload)
   local n, edges = graph(payload)
-  local m = bqm.new(n)
+  local m = bqm.new(n, payload.rudy and "rudy" or
+                      payload.rudy_text and "rudy_text" or "edges")
   for p = 1, #edges, 3 do
     local i, j, w = edges[p], edges[p + 1], edges[p + 2]
     m:add(i, j, bqm.mul(2, w))

@@ -36,6 +36,13 @@ function np.validate(payload)
     check.fail("numbers", "at most %d numbers (the model couples every " ..
                "pair), got %d", np.MAX_NUMBERS, n)
   end
+  -- both sums and their difference are at most sum |a_i|: finite, and
+  -- exact for integers (check.total: at most 2^53)
+  local total = check.total("the sum of |numbers|")
+  for k = 1, n do
+    total:add(payload.numbers[k], string.format("numbers[%d]", k))
+  end
+  total:done()
 end
 
 function np.encode(payload)
@@ -43,7 +50,7 @@ function np.encode(payload)
   local add, mul = bqm.add, bqm.mul
   local n, total = #a, 0
   for i = 1, n do total = add(total, a[i]) end
-  local m = bqm.new(n)
+  local m = bqm.new(n, "numbers")
   m:add_offset(mul(total, total))
   for i = 1, n do
     m:add_linear(i - 1, mul(mul(4, a[i]), add(a[i], mul(-1, total))))

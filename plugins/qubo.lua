@@ -82,6 +82,26 @@ local function validate_matrix(m, n)
   end
 end
 
+-- The energy of any x is a sum of some of the weights and the offset:
+-- their absolute values must add up to a finite total, exact when they
+-- are integers (check.total).
+local function check_total(payload, src)
+  local total = check.total("the sum of |offset| + |weights|")
+  if payload.offset ~= nil then total:add(payload.offset, "offset") end
+  if src == "Q" then
+    for k, t in ipairs(payload.Q) do
+      total:add(t[3], string.format("Q[%d][3]", k))
+    end
+  elseif src == "matrix" then
+    for i, row in ipairs(payload.matrix) do
+      for j, w in ipairs(row) do
+        total:add(w, string.format("matrix[%d][%d]", i, j))
+      end
+    end
+  end
+  total:done()
+end
+
 -- Raise a ValidationError naming the field for anything wrong in payload.
 function qubo.validate(payload)
   check.table(payload, "payload")
@@ -117,6 +137,7 @@ function qubo.validate(payload)
       check.fail("n", "comes from the bqp file; do not give it")
     end
   end
+  check_total(payload, src)
 end
 
 -- Read instance k with `reader`; `field` names the source in errors and
@@ -173,12 +194,17 @@ local function build(payload)
     else
       data = qubo.read_bqp_text(payload.bqp_text, k)
     end
-    m = bqm.new(data.n)
+    m = bqm.new(data.n, src)
     local e = data.entries
+    local total = check.total("the sum of |offset| + |weights| of the " ..
+                              "instance")
+    total:add(payload.offset or 0, "offset")
     for p = 1, #e, 3 do
       local i, j, q = e[p], e[p + 1], e[p + 2]
+      total:add(q, src, i == j and 1 or 2)
       m:add(i, j, bqm.mul(i == j and -1 or -2, q))
     end
+    total:done()
     m.bqp = data
   end
   m:add_offset(payload.offset or 0)

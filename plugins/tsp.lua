@@ -112,10 +112,31 @@ local function check_symmetric(m, n)
   end
 end
 
+-- A tour adds n distances, none longer than the largest: n times it
+-- must be finite, and exact when the distances are integers
+-- (check.total). Names the largest entry.
+local function check_tour_bound(m, n)
+  local maxd, mi, mj, integral = -1, 1, 1, true
+  for i = 1, n do
+    local row = m[i]
+    for j = 1, n do
+      local v = row[j]
+      if v > maxd then maxd, mi, mj = v, i, j end
+      if v ~= math.floor(v) then integral = false end
+    end
+  end
+  local total = check.total(string.format("a tour's length (%d cities " ..
+                                          "x the largest distance)", n))
+  total.integral = integral
+  total:add(maxd, string.format("distance_matrix[%d][%d]", mi, mj), n)
+  total:done()
+end
+
 local function validate_matrix(m)
   local n = check_count(m, "distance_matrix")
   for i = 1, n do check_row(m[i], i, n) end
   check_symmetric(m, n)
+  check_tour_bound(m, n)
 end
 
 -- sqrt(dx^2 + dy^2) without overflow or underflow in the squares.
@@ -137,13 +158,21 @@ local function bbox(c)
   return x0, y0, x1, y1
 end
 
--- Distances between the points must be finite numbers.
+-- Distances between the points must be finite numbers, and so must a
+-- tour's length: n edges, none longer than the bounding box's diagonal.
 local function check_spread(c)
   local x0, y0, x1, y1 = bbox(c)
-  if hypot(x1 - x0, y1 - y0) == math.huge then
+  local diagonal = hypot(x1 - x0, y1 - y0)
+  if diagonal == math.huge then
     check.fail("coordinates", "the points are too far apart: x spans " ..
                "%s..%s and y %s..%s, so their distances overflow", x0, x1,
                y0, y1)
+  end
+  if diagonal * #c == math.huge then
+    check.fail("coordinates", "the points are too far apart: x spans " ..
+               "%s..%s and y %s..%s, so a tour of %d cities (each edge " ..
+               "up to %s) could be infinitely long", x0, x1, y0, y1, #c,
+               diagonal)
   end
 end
 

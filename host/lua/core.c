@@ -591,13 +591,15 @@ static const luaL_Reg core_functions[] = {
   { NULL, NULL }
 };
 
-static void core_new_class(lua_State *L, const char *name,
-                           const luaL_Reg *methods, lua_CFunction gc)
+void core_new_class(lua_State *L, const char *name,
+                    const luaL_Reg *methods, lua_CFunction gc)
 {
   luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
+  if (methods) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
   lua_pushcfunction(L, gc);
   lua_setfield(L, -2, "__gc");
   lua_pushstring(L, name);  /* getmetatable() hides __gc from scripts */
@@ -605,18 +607,10 @@ static void core_new_class(lua_State *L, const char *name,
   lua_pop(L, 1);
 }
 
-static int core_open(lua_State *L)
+int core_open(lua_State *L)
 {
   core_new_class(L, CORE_MODEL, core_model_methods, core_model_gc);
   core_new_class(L, CORE_JOB, core_job_methods, core_job_gc);
   luaL_newlib(L, core_functions);
   return 1;
-}
-
-void core_preload(lua_State *L)
-{
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, core_open);
-  lua_setfield(L, -2, "nerox.core");
-  lua_pop(L, 1);
 }

@@ -2,6 +2,7 @@
 #ifndef NEROX_LUA_CORE_H
 #define NEROX_LUA_CORE_H
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "engine/model.h"
@@ -37,11 +38,19 @@ int core_read_rudy_text(lua_State *L);
 int core_read_bqp_text(lua_State *L);
 int core_tsplib_parse(lua_State *L);
 
-/* Register the modules `nerox.loop` (event loop and libcurl transport,
- * loop.c), `nerox.json` (json.c) and `nerox.metrics` (metrics_lua.c) in
- * package.preload. */
-void loop_preload(lua_State *L);
-void json_preload(lua_State *L);
-void metrics_lua_preload(lua_State *L);
+/* Make the metatable `name` of a userdata class: __index the methods
+ * (none when NULL), __gc the finalizer, and __metatable the name, so
+ * getmetatable() hides __gc from scripts. */
+void core_new_class(lua_State *L, const char *name,
+                    const luaL_Reg *methods, lua_CFunction gc);
+
+/* The host's C modules (lua_CFunctions for package.preload, registered
+ * by host_new): `nerox.core` (core.c), `nerox.loop` (event loop and
+ * libcurl transport, loop.c), `nerox.json` (json.c) and
+ * `nerox.metrics_c` (metrics_lua.c). */
+int core_open(lua_State *L);
+int loop_open(lua_State *L);
+int json_open(lua_State *L);
+int metrics_lua_open(lua_State *L);
 
 #endif

@@ -153,6 +153,22 @@ static int host_cap_memory(lua_State *L)
   return 0;
 }
 
+/* The host's C modules, found by require through package.preload. */
+static const luaL_Reg host_modules[] = {
+  { "nerox.core", core_open },
+  { "nerox.loop", loop_open },
+  { "nerox.json", json_open },
+  { "nerox.metrics_c", metrics_lua_open },
+  { NULL, NULL }
+};
+
+static void host_preload(lua_State *L)
+{
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  luaL_setfuncs(L, host_modules, 0);
+  lua_pop(L, 1);
+}
+
 lua_State *host_new(char *err, size_t errlen)
 {
   lua_State *L = luaL_newstate();
@@ -164,10 +180,7 @@ lua_State *host_new(char *err, size_t errlen)
   }
   luaL_openlibs(L);
   host_install_searcher(L);
-  core_preload(L);
-  loop_preload(L);
-  json_preload(L);
-  metrics_lua_preload(L);
+  host_preload(L);
   return L;
 }
 

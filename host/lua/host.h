@@ -22,7 +22,4 @@ int host_run_script(lua_State *L, const char *path, int argc, char **argv);
 int host_run_module_main(lua_State *L, const char *module, int argc,
                          char **argv);
 
-/* Registers `nerox.core` in package.preload (host/lua/core.c). */
-void core_preload(lua_State *L);
-
 #endif

@@ -8,6 +8,8 @@
  *   json.null       -> stands for null inside arrays (objects drop it)
  */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,9 +17,13 @@
 #include <lauxlib.h>
 
 #include "lua/core.h"
+#include "lua/json.h"
 
 /* Deepest nesting either way. */
 #define JSON_MAX_DEPTH 128
+
+/* The SDK's conversions: strict, with json.null in arrays. */
+static const json_lua_opts json_sdk = { JSON_MAX_DEPTH, 1, 1 };
 
 static int json_null_key;  /* address: the json.null sentinel */
 
@@ -26,12 +32,13 @@ static void json_push_null(lua_State *L)
   lua_pushlightuserdata(L, &json_null_key);
 }
 
-/* ---- decoding ------------------------------------------------------- */
+/* ---- JSON -> Lua ---------------------------------------------------- */
 
-static void json_push(lua_State *L, json_t *v, int depth)
+static void json_lua_push_at(lua_State *L, json_t *v,
+                             const json_lua_opts *o, int depth)
 {
-  if (depth > JSON_MAX_DEPTH)
-    luaL_error(L, "json: nested deeper than %d", JSON_MAX_DEPTH);
+  if (depth > o->max_depth)
+    luaL_error(L, "json: nested deeper than %d", o->max_depth);
   luaL_checkstack(L, 4, "json: nested too deep");
   switch (json_typeof(v)) {
   case JSON_OBJECT: {
@@ -41,7 +48,7 @@ static void json_push(lua_State *L, json_t *v, int depth)
     json_object_foreach(v, k, item) {
       if (json_is_null(item))
         continue;
-      json_push(L, item, depth + 1);
+      json_lua_push_at(L, item, o, depth + 1);
       lua_setfield(L, -2, k);
     }
     break;
@@ -51,7 +58,7 @@ static void json_push(lua_State *L, json_t *v, int depth)
     json_t *item;
     lua_createtable(L, (int)json_array_size(v), 0);
     json_array_foreach(v, i, item) {
-      json_push(L, item, depth + 1);
+      json_lua_push_at(L, item, o, depth + 1);
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     break;
@@ -70,10 +77,206 @@ static void json_push(lua_State *L, json_t *v, int depth)
     lua_pushboolean(L, json_is_true(v));
     break;
   case JSON_NULL:
-    json_push_null(L);
+    if (o->null_sentinel)
+      json_push_null(L);
+    else
+      lua_pushnil(L);
     break;
   }
 }
+
+void json_lua_push(lua_State *L, json_t *v, const json_lua_opts *o)
+{
+  json_lua_push_at(L, v, o, 0);
+}
+
+/* ---- Lua -> JSON ---------------------------------------------------- */
+
+typedef struct json_conv {
+  lua_State *L;
+  const json_lua_opts *o;
+  char *err;
+  size_t errlen;
+} json_conv;
+
+static json_t *json_conv_fail(json_conv *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err, c->errlen, fmt, ap);
+  va_end(ap);
+  return NULL;
+}
+
+static json_t *json_conv_value(json_conv *c, int idx, int depth);
+
+/* The table's length when its keys are exactly 1..n, else -1. */
+static lua_Integer json_array_len(lua_State *L, int idx)
+{
+  lua_Integer n = 0, max = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+      lua_pop(L, 1);
+      return -1;
+    }
+    if (lua_tointeger(L, -1) > max)
+      max = lua_tointeger(L, -1);
+    n++;
+  }
+  return n == max ? n : -1;
+}
+
+static json_t *json_conv_array(json_conv *c, int idx, lua_Integer n,
+                               int depth)
+{
+  json_t *out = json_array();
+  if (!out)
+    return json_conv_fail(c, "json: out of memory");
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(c->L, idx, i);
+    json_t *x = json_conv_value(c, lua_gettop(c->L), depth + 1);
+    lua_pop(c->L, 1);
+    if (!x || json_array_append_new(out, x) != 0) {
+      json_decref(out);
+      return x ? json_conv_fail(c, "json: out of memory") : NULL;
+    }
+  }
+  return out;
+}
+
+/* The object key at kidx into *key (buf holds a number written out):
+ * 1 to use it, 0 to leave the member out, -1 when it fails. */
+static int json_conv_key(json_conv *c, int kidx, char *buf, size_t len,
+                         const char **key)
+{
+  lua_State *L = c->L;
+  int t = lua_type(L, kidx);
+  if (t == LUA_TSTRING) {
+    *key = lua_tostring(L, kidx);
+    return 1;
+  }
+  if (!c->o->strict)
+    return 0;
+  if (t != LUA_TNUMBER) {
+    json_conv_fail(c, "json: a %s key cannot be encoded",
+                   lua_typename(L, t));
+    return -1;
+  }
+  if (lua_isinteger(L, kidx))
+    snprintf(buf, len, LUA_INTEGER_FMT, lua_tointeger(L, kidx));
+  else
+    snprintf(buf, len, LUA_NUMBER_FMT, lua_tonumber(L, kidx));
+  *key = buf;
+  return 1;
+}
+
+static json_t *json_conv_object(json_conv *c, int idx, int depth)
+{
+  lua_State *L = c->L;
+  json_t *out = json_object();
+  if (!out)
+    return json_conv_fail(c, "json: out of memory");
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    char num[64];
+    const char *key;
+    int k = json_conv_key(c, -2, num, sizeof num, &key);
+    json_t *x = k > 0 ? json_conv_value(c, lua_gettop(L), depth + 1)
+                      : NULL;
+    if (k < 0 || (k > 0 && !x)) {
+      lua_pop(L, 2);
+      json_decref(out);
+      return NULL;
+    }
+    if (x && json_object_set_new(out, key, x) != 0) {
+      lua_pop(L, 2);
+      json_decref(out);
+      return json_conv_fail(c, "json: out of memory or a key not UTF-8");
+    }
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+static json_t *json_conv_table(json_conv *c, int idx, int depth)
+{
+  if (depth > c->o->max_depth)
+    return json_conv_fail(c, "json: nested deeper than %d (a cycle?)",
+                          c->o->max_depth);
+  if (!lua_checkstack(c->L, 4))
+    return json_conv_fail(c, "json: nested too deep");
+  lua_Integer n = json_array_len(c->L, idx);
+  return n >= 0 ? json_conv_array(c, idx, n, depth)
+                : json_conv_object(c, idx, depth);
+}
+
+/* What JSON cannot hold: a failure when strict, else `instead`. */
+static json_t *json_conv_cannot(json_conv *c, json_t *instead,
+                                const char *what)
+{
+  if (!c->o->strict)
+    return instead;
+  json_decref(instead);
+  return json_conv_fail(c, "json: %s cannot be encoded", what);
+}
+
+static json_t *json_conv_value(json_conv *c, int idx, int depth)
+{
+  lua_State *L = c->L;
+  json_t *v = NULL;
+  size_t len;
+  const char *s;
+  char what[64];
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    v = json_null();
+    break;
+  case LUA_TBOOLEAN:
+    v = json_boolean(lua_toboolean(L, idx));
+    break;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      v = json_integer((json_int_t)lua_tointeger(L, idx));
+    } else if (isfinite(lua_tonumber(L, idx))) {
+      v = json_real(lua_tonumber(L, idx));
+    } else {
+      snprintf(what, sizeof what, LUA_NUMBER_FMT, lua_tonumber(L, idx));
+      return json_conv_cannot(c, json_null(), what);
+    }
+    break;
+  case LUA_TSTRING:
+    s = lua_tolstring(L, idx, &len);
+    v = json_stringn(s, len);
+    if (!v && !c->o->strict)
+      v = json_string("(not UTF-8)");
+    if (!v)
+      return json_conv_fail(c, "json: out of memory or invalid UTF-8");
+    break;
+  case LUA_TTABLE:
+    return json_conv_table(c, idx, depth);
+  case LUA_TLIGHTUSERDATA:
+    if (lua_touserdata(L, idx) == &json_null_key) {
+      v = json_null();
+      break;
+    }
+    /* fall through */
+  default:
+    snprintf(what, sizeof what, "a %s", luaL_typename(L, idx));
+    return json_conv_cannot(c, json_null(), what);
+  }
+  return v ? v : json_conv_fail(c, "json: out of memory");
+}
+
+json_t *json_lua_value(lua_State *L, int idx, const json_lua_opts *o,
+                       char *err, size_t errlen)
+{
+  json_conv c = { L, o, err, errlen };
+  return json_conv_value(&c, lua_absindex(L, idx), 0);
+}
+
+/* ---- the nerox.json module ------------------------------------------ */
 
 /* Pushing may raise (memory, depth): the parsed tree is freed by a
  * guard userdata's finalizer either way. */
@@ -105,142 +308,22 @@ static int json_decode(lua_State *L)
                     err.text);
     return 2;
   }
-  json_push(L, *root, 0);
+  json_lua_push(L, *root, &json_sdk);
   json_decref(*root);
   *root = NULL;
   return 1;
 }
 
-/* ---- encoding ------------------------------------------------------- */
-
-/* Each value is attached to its parent (or made the root) as soon as it
- * is made, so the guard's finalizer frees a half-built tree when a later
- * value raises. */
-typedef struct json_out {
-  json_t **root;
-  json_t *parent;    /* NULL: the value is the root */
-  const char *key;   /* in an object; NULL in an array */
-} json_out;
-
-static void json_attach(lua_State *L, const json_out *o, json_t *v)
-{
-  int rc = 0;
-  if (!v)
-    luaL_error(L, "json: out of memory or invalid UTF-8");
-  if (!o->parent)
-    *o->root = v;
-  else if (o->key)
-    rc = json_object_set_new(o->parent, o->key, v);
-  else
-    rc = json_array_append_new(o->parent, v);
-  if (rc != 0)
-    luaL_error(L, "json: out of memory");
-}
-
-static void json_add(lua_State *L, int idx, int depth, const json_out *o);
-
-/* The table's length when its keys are exactly 1..n, else -1. */
-static lua_Integer json_array_len(lua_State *L, int idx)
-{
-  lua_Integer n = 0, max = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
-      lua_pop(L, 1);
-      return -1;
-    }
-    if (lua_tointeger(L, -1) > max)
-      max = lua_tointeger(L, -1);
-    n++;
-  }
-  return n == max ? n : -1;
-}
-
-static void json_add_table(lua_State *L, int idx, int depth,
-                           const json_out *o)
-{
-  lua_Integer n = json_array_len(L, idx);
-  json_t *c = n >= 0 ? json_array() : json_object();
-  json_attach(L, o, c);
-  json_out child = { o->root, c, NULL };
-  if (n >= 0) {
-    for (lua_Integer i = 1; i <= n; i++) {
-      lua_rawgeti(L, idx, i);
-      json_add(L, lua_gettop(L), depth + 1, &child);
-      lua_pop(L, 1);
-    }
-    return;
-  }
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    int t = lua_type(L, -2);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER)
-      luaL_error(L, "json: a %s key cannot be encoded", lua_typename(L, t));
-    lua_pushvalue(L, -2);            /* a copy: lua_next needs the key */
-    child.key = lua_tostring(L, -1);
-    json_add(L, lua_gettop(L) - 1, depth + 1, &child);
-    lua_pop(L, 2);
-  }
-}
-
-static void json_add(lua_State *L, int idx, int depth, const json_out *o)
-{
-  if (depth > JSON_MAX_DEPTH)
-    luaL_error(L, "json: nested deeper than %d (a cycle?)", JSON_MAX_DEPTH);
-  luaL_checkstack(L, 4, "json: nested too deep");
-  size_t len;
-  const char *s;
-  switch (lua_type(L, idx)) {
-  case LUA_TNIL:
-    json_attach(L, o, json_null());
-    return;
-  case LUA_TBOOLEAN:
-    json_attach(L, o, json_boolean(lua_toboolean(L, idx)));
-    return;
-  case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) {
-      json_attach(L, o, json_integer((json_int_t)lua_tointeger(L, idx)));
-      return;
-    }
-    if (!isfinite(lua_tonumber(L, idx)))
-      luaL_error(L, "json: %s cannot be encoded", lua_tostring(L, idx));
-    json_attach(L, o, json_real(lua_tonumber(L, idx)));
-    return;
-  case LUA_TSTRING:
-    s = lua_tolstring(L, idx, &len);
-    json_attach(L, o, json_stringn(s, len));
-    return;
-  case LUA_TTABLE:
-    json_add_table(L, idx, depth, o);
-    return;
-  case LUA_TLIGHTUSERDATA:
-    if (lua_touserdata(L, idx) == &json_null_key) {
-      json_attach(L, o, json_null());
-      return;
-    }
-    /* fall through */
-  default:
-    luaL_error(L, "json: a %s cannot be encoded", luaL_typename(L, idx));
-  }
-}
-
 static int json_encode(lua_State *L)
 {
+  char err[128];
   luaL_checkany(L, 1);
-  lua_settop(L, 1);
-  json_t **root = lua_newuserdatauv(L, sizeof *root, 0);
-  *root = NULL;
-  lua_newtable(L);
-  lua_pushcfunction(L, json_tree_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  json_out top = { root, NULL, NULL };
-  json_add(L, 1, 0, &top);
-  char *text = json_dumps(*root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS |
-                                 JSON_REAL_PRECISION(17));
-  json_decref(*root);
-  *root = NULL;
+  json_t *v = json_lua_value(L, 1, &json_sdk, err, sizeof err);
+  if (!v)
+    return luaL_error(L, "%s", err);
+  char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                             JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+  json_decref(v);
   if (!text)
     return luaL_error(L, "json: out of memory");
   lua_pushstring(L, text);
@@ -254,18 +337,10 @@ static const luaL_Reg json_functions[] = {
   { NULL, NULL }
 };
 
-static int json_open(lua_State *L)
+int json_open(lua_State *L)
 {
   luaL_newlib(L, json_functions);
   json_push_null(L);
   lua_setfield(L, -2, "null");
   return 1;
-}
-
-void json_preload(lua_State *L)
-{
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, json_open);
-  lua_setfield(L, -2, "nerox.json");
-  lua_pop(L, 1);
 }

@@ -27,7 +27,8 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-#define LOOP_STATE "nerox.loop.state"
+#define LOOP_STATE "nerox.loop.state"     /* the state's metatable */
+#define LOOP_INSTANCE "nerox.loop.instance" /* registry: the state */
 #define LOOP_REQ "nerox.loop.request"
 /* Largest response body kept in memory (a bigger one fails the request
  * with "response too large"). */
@@ -124,7 +125,7 @@ static int loop_state_gc(lua_State *L)
 /* The loop of this Lua state, made on first use. */
 static loop_state *loop_get(lua_State *L)
 {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LOOP_STATE) == LUA_TUSERDATA) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LOOP_INSTANCE) == LUA_TUSERDATA) {
     loop_state *lp = lua_touserdata(L, -1);
     lua_pop(L, 1);
     return lp;
@@ -141,7 +142,7 @@ static loop_state *loop_get(lua_State *L)
     lp->listening = 1;
   else
     LOG_W("loop", "engine listeners full: local jobs are polled");
-  lua_setfield(L, LUA_REGISTRYINDEX, LOOP_STATE);
+  lua_setfield(L, LUA_REGISTRYINDEX, LOOP_INSTANCE);
   return lp;
 }
 
@@ -184,8 +185,8 @@ static loop_req *loop_check_req(lua_State *L, int idx)
   return luaL_checkudata(L, idx, LOOP_REQ);
 }
 
-/* Take a request out of the multi handle and drop the registry ref. */
-static void loop_req_detach(lua_State *L, loop_req *r)
+/* Take a running request out of the multi handle. */
+static void loop_req_leave(loop_req *r)
 {
   if (r->running && r->loop && r->loop->multi) {
     CURLMcode mc = curl_multi_remove_handle(r->loop->multi, r->easy);
@@ -194,6 +195,12 @@ static void loop_req_detach(lua_State *L, loop_req *r)
             curl_multi_strerror(mc));
   }
   r->running = 0;
+}
+
+/* Take a request out of the multi handle and drop the registry ref. */
+static void loop_req_detach(lua_State *L, loop_req *r)
+{
+  loop_req_leave(r);
   if (r->ref != LUA_NOREF) {
     luaL_unref(L, LUA_REGISTRYINDEX, r->ref);
     r->ref = LUA_NOREF;
@@ -203,13 +210,7 @@ static void loop_req_detach(lua_State *L, loop_req *r)
 static int loop_req_gc(lua_State *L)
 {
   loop_req *r = loop_check_req(L, 1);
-  if (r->running && r->loop && r->loop->multi) {
-    CURLMcode mc = curl_multi_remove_handle(r->loop->multi, r->easy);
-    if (mc != CURLM_OK)
-      LOG_W("loop", "curl_multi_remove_handle: %s",
-            curl_multi_strerror(mc));
-  }
-  r->running = 0;
+  loop_req_leave(r);
   if (r->easy)
     curl_easy_cleanup(r->easy);
   r->easy = NULL;
@@ -545,31 +546,13 @@ static const luaL_Reg loop_functions[] = {
   { NULL, NULL }
 };
 
-static int loop_open(lua_State *L)
+int loop_open(lua_State *L)
 {
   CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK)
     return luaL_error(L, "curl_global_init: %s", curl_easy_strerror(rc));
-  luaL_newmetatable(L, LOOP_STATE);
-  lua_pushcfunction(L, loop_state_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, LOOP_REQ);
-  luaL_newlib(L, loop_req_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, loop_req_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushstring(L, LOOP_REQ);
-  lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  core_new_class(L, LOOP_STATE, NULL, loop_state_gc);
+  core_new_class(L, LOOP_REQ, loop_req_methods, loop_req_gc);
   luaL_newlib(L, loop_functions);
   return 1;
-}
-
-void loop_preload(lua_State *L)
-{
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, loop_open);
-  lua_setfield(L, -2, "nerox.loop");
-  lua_pop(L, 1);
 }

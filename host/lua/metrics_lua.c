@@ -259,26 +259,11 @@ static const luaL_Reg metrics_lua_methods[] = {
   { NULL, NULL }
 };
 
-static int metrics_lua_open(lua_State *L)
+int metrics_lua_open(lua_State *L)
 {
-  luaL_newmetatable(L, METRICS_LUA_REG);
-  luaL_newlib(L, metrics_lua_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, metrics_lua_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushstring(L, METRICS_LUA_REG);
-  lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  core_new_class(L, METRICS_LUA_REG, metrics_lua_methods, metrics_lua_gc);
   lua_newtable(L);
   lua_pushcfunction(L, metrics_lua_new);
   lua_setfield(L, -2, "new");
   return 1;
-}
-
-void metrics_lua_preload(lua_State *L)
-{
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, metrics_lua_open);
-  lua_setfield(L, -2, "nerox.metrics_c");
-  lua_pop(L, 1);
 }

@@ -1,11 +1,10 @@
 /* The server's Lua bridge (see srv_lua.h): a mutex-guarded Lua state that
- * runs nerox.server, and the conversions between jansson values and Lua
- * tables. JSON arrays become sequences, objects tables with string keys,
- * null nil; back, a table whose keys are exactly 1..n is an array, an
- * empty table an array, and other tables objects with their string keys. */
+ * runs nerox.server. JSON crosses through host/lua/json.h: arrays become
+ * sequences, objects tables with string keys, null nil; back, a table
+ * whose keys are exactly 1..n (or none) is an array, other tables objects
+ * with their string keys. */
 #include "server/srv_lua.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "lua/core.h"
 #include "lua/host.h"
+#include "lua/json.h"
 
 #define SRV_LUA_MODULE "nerox.server"
 
@@ -55,122 +55,18 @@ void srv_lua_free(srv_lua *b)
   free(b);
 }
 
-/* ---- JSON -> Lua (inside a protected call: may raise) --------------- */
+/* ---- JSON (host/lua/json.h) ------------------------------------------ */
 
-static void srv_push_json(lua_State *L, json_t *v)
+/* Submissions come in with null as nil; results and parameters go out
+ * never failing on a value JSON cannot hold (it becomes null). */
+static const json_lua_opts srv_json_in = { JSON_LUA_ANY_DEPTH, 0, 0 };
+static const json_lua_opts srv_json_out = { SRV_LUA_MAX_DEPTH, 0, 0 };
+
+/* The Lua value at idx as JSON, or NULL. */
+static json_t *srv_to_json(lua_State *L, int idx)
 {
-  luaL_checkstack(L, 4, "JSON nested too deeply");
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: {
-    const char *k;
-    json_t *x;
-    lua_createtable(L, 0, (int)json_object_size(v));
-    json_object_foreach(v, k, x) {
-      srv_push_json(L, x);
-      lua_setfield(L, -2, k);
-    }
-    break;
-  }
-  case JSON_ARRAY: {
-    size_t i;
-    json_t *x;
-    lua_createtable(L, (int)json_array_size(v), 0);
-    json_array_foreach(v, i, x) {
-      srv_push_json(L, x);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    break;
-  }
-  case JSON_STRING:
-    lua_pushlstring(L, json_string_value(v), json_string_length(v));
-    break;
-  case JSON_INTEGER:
-    lua_pushinteger(L, (lua_Integer)json_integer_value(v));
-    break;
-  case JSON_REAL:
-    lua_pushnumber(L, json_real_value(v));
-    break;
-  case JSON_TRUE:
-  case JSON_FALSE:
-    lua_pushboolean(L, json_is_true(v));
-    break;
-  default:
-    lua_pushnil(L);
-  }
-}
-
-/* ---- Lua -> JSON (never raises; NULL on failure) -------------------- */
-
-static json_t *srv_to_json(lua_State *L, int idx, int depth);
-
-/* The length n when the table at idx has exactly the keys 1..n, else -1. */
-static lua_Integer srv_array_len(lua_State *L, int idx)
-{
-  lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    count++;
-  }
-  return count == n ? n : -1;
-}
-
-static json_t *srv_table_to_json(lua_State *L, int idx, int depth)
-{
-  if (depth > SRV_LUA_MAX_DEPTH || !lua_checkstack(L, 4))
-    return NULL;
-  lua_Integer n = srv_array_len(L, idx);
-  json_t *out = n >= 0 ? json_array() : json_object();
-  if (!out)
-    return NULL;
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, i);
-    json_t *x = srv_to_json(L, lua_gettop(L), depth + 1);
-    lua_pop(L, 1);
-    if (!x || json_array_append_new(out, x) != 0)
-      goto fail;
-  }
-  if (n >= 0)
-    return out;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      json_t *x = srv_to_json(L, lua_gettop(L), depth + 1);
-      if (!x || json_object_set_new(out, lua_tostring(L, -2), x) != 0) {
-        lua_pop(L, 2);
-        goto fail;
-      }
-    }
-    lua_pop(L, 1);
-  }
-  return out;
-fail:
-  json_decref(out);
-  return NULL;
-}
-
-static json_t *srv_to_json(lua_State *L, int idx, int depth)
-{
-  switch (lua_type(L, idx)) {
-  case LUA_TTABLE:
-    return srv_table_to_json(L, idx, depth);
-  case LUA_TSTRING: {
-    size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
-    json_t *x = json_stringn(s, len);
-    return x ? x : json_string("(not UTF-8)");
-  }
-  case LUA_TNUMBER:
-    if (lua_isinteger(L, idx))
-      return json_integer((json_int_t)lua_tointeger(L, idx));
-    if (!isfinite(lua_tonumber(L, idx)))
-      return json_null();
-    return json_real(lua_tonumber(L, idx));
-  case LUA_TBOOLEAN:
-    return json_boolean(lua_toboolean(L, idx));
-  default:
-    return json_null();
-  }
+  char err[128];
+  return json_lua_value(L, idx, &srv_json_out, err, sizeof err);
 }
 
 /* ---- errors ------------------------------------------------------- */
@@ -228,7 +124,7 @@ static int srv_lua_do_submit(lua_State *L)
   json_t *sub = lua_touserdata(L, 1);
   srv_require(L);
   lua_getfield(L, -1, "submit");
-  srv_push_json(L, sub);
+  json_lua_push(L, sub, &srv_json_in);
   lua_call(L, 1, 2);
   return 2;
 }
@@ -241,7 +137,7 @@ static void srv_read_info(lua_State *L, int info, srv_submitted *out)
   lua_getfield(L, info, "scale");
   out->scale = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 1.0;
   lua_getfield(L, info, "params");
-  json_t *p = srv_to_json(L, lua_gettop(L), 0);
+  json_t *p = srv_to_json(L, lua_gettop(L));
   out->params_json = p ? json_dumps(p, JSON_COMPACT) : NULL;
   json_decref(p);
   lua_pop(L, 3);
@@ -302,7 +198,7 @@ static int srv_lua_result_locked(lua_State *L, const char *id,
   lua_pushstring(L, id);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK)
     return srv_lua_error(L, e);
-  json_t *res = srv_to_json(L, top + 1, 0);
+  json_t *res = srv_to_json(L, top + 1);
   lua_settop(L, top);
   *json_text = res ? json_dumps(res, JSON_COMPACT) : NULL;
   json_decref(res);

@@ -1,7 +1,7 @@
 /* The server's Lua bridge: one Lua state (host_new) guarded by a mutex,
  * running lua/nerox/server.lua, so HTTP submissions go through the same
  * validation and plugins as the Lua SDK. JSON crosses the bridge as
- * jansson values, converted to and from Lua tables here. */
+ * jansson values, converted by host/lua/json.h. */
 #ifndef NEROX_SRV_LUA_H
 #define NEROX_SRV_LUA_H
 

@@ -11,6 +11,11 @@
 -- semaphore, another task) yields inside a task and lets the others run;
 -- outside a task it runs the loop itself until its own wait is over, so
 -- plain scripts need no tasks at all.
+--
+-- An error in a task reaches whoever reads it (task:result(),
+-- task:error(), nerox.gather); one nobody read is reported on stderr as
+-- "nerox: task error not gathered: ..." when the task is collected, at
+-- the latest when the script ends, so it never vanishes.
 
 local loop = require "nerox.loop"
 local check = require "nerox.check"
@@ -36,6 +41,18 @@ local caller_woken = false  -- a blocked caller (not a task) may go on
 
 local Task = {}
 Task.__index = Task
+
+-- Where an error no one read goes (tests replace it).
+function async.report_lost(err)
+  io.stderr:write("nerox: task error not gathered: ", tostring(err), "\n")
+end
+
+-- A task collected (or left at the end) with an error no one read.
+function Task.__gc(task)
+  if task.err ~= nil and not task.err_read then
+    pcall(async.report_lost, task.err)
+  end
+end
 
 local Semaphore = {}
 Semaphore.__index = Semaphore
@@ -195,7 +212,10 @@ end
 -- task:result(): wait for the task; its values, or raise its error.
 function Task:result()
   join(self)
-  if self.err then error(self.err, 0) end
+  if self.err then
+    self.err_read = true
+    error(self.err, 0)
+  end
   return table.unpack(self.values, 1, self.values.n)
 end
 
@@ -205,6 +225,7 @@ end
 
 -- The task's error value (nil while running or if it succeeded).
 function Task:error()
+  if self.err ~= nil then self.err_read = true end
   return self.err
 end
 
@@ -229,6 +250,7 @@ function async.gather(list, opts)
   for i, t in ipairs(ts) do
     join(t)
     if t.err then
+      t.err_read = true  -- raised or returned: the gatherer has it
       out[i] = t.err
     else
       out[i] = t.values[1]

@@ -25,15 +25,23 @@ bqm.MAX_SCALED = 1 << 28
 bqm.MAX_PRECISION = 6
 -- Most variables the binary kernel takes (BINARY_MAX_N in binary.h).
 bqm.MAX_N = 1000000
+-- Largest sum of |offset| + |h_i| + |w_ij| of a model taken at scale 1:
+-- the kernel refuses rows whose |h_i| + sum_j |J_ij| add up beyond 2^61
+-- (BINARY_MAX_ABS_SUM, every coupling counted in both its rows), and
+-- keeps energies in int64. Larger integral models are scaled instead.
+bqm.MAX_INT_SUM = 1 << 60
 
 local Model = {}
 Model.__index = Model
 
--- An empty model over n variables (0-based ids 0..n-1).
-function bqm.new(n)
+-- An empty model over n variables (0-based ids 0..n-1). `field` names
+-- the payload field errors about the model's size blame (default
+-- "payload"), e.g. "penalty" for a model its penalty makes overflow.
+function bqm.new(n, field)
   local lin = {}
   for i = 1, n do lin[i] = 0 end
-  return setmetatable({ n = n, lin = lin, quad = {}, offset = 0 }, Model)
+  return setmetatable({ n = n, lin = lin, quad = {}, offset = 0,
+                        field = field or "payload" }, Model)
 end
 
 -- Sums and products of terms go through bqm.add and bqm.mul (below), so
@@ -89,20 +97,27 @@ function Model:pairs()
   return out
 end
 
--- Largest |h_i| and |w_ij|, and whether every number is an integer.
+-- Largest |h_i| and |w_ij|, whether every number is an integer, and the
+-- sum of |offset| + |h_i| + |w_ij| (in floating point): no energy of the
+-- model is larger in magnitude.
 function Model:stats()
   local maxh, maxw = 0, 0
   local integral = math.tointeger(self.offset) ~= nil
   -- abs in floating point: math.abs(math.mininteger) is negative
+  local total = math.abs(self.offset + 0.0)
   for _, v in ipairs(self.lin) do
-    if math.abs(v + 0.0) > maxh then maxh = math.abs(v + 0.0) end
+    local a = math.abs(v + 0.0)
+    if a > maxh then maxh = a end
+    total = total + a
     if integral and math.tointeger(v) == nil then integral = false end
   end
   for _, w in pairs(self.quad) do
-    if math.abs(w + 0.0) > maxw then maxw = math.abs(w + 0.0) end
+    local a = math.abs(w + 0.0)
+    if a > maxw then maxw = a end
+    total = total + a
     if integral and math.tointeger(w) == nil then integral = false end
   end
-  return maxh, maxw, integral
+  return maxh, maxw, integral, total
 end
 
 -- The scale mapping coefficients of at most `maxc` in magnitude to kernel
@@ -120,9 +135,9 @@ end
 
 -- The scale of this model: 1 when it is integral and fits the kernel.
 function Model:scale()
-  local maxh, maxw, integral = self:stats()
+  local maxh, maxw, integral, total = self:stats()
   if integral and maxw <= bqm.MAX_INT_COUPLING and
-     maxh <= bqm.MAX_INT_LINEAR and
+     maxh <= bqm.MAX_INT_LINEAR and total <= bqm.MAX_INT_SUM and
      math.abs(self.offset + 0.0) <= bqm.MAX_INT_LINEAR then
     return 1
   end
@@ -137,11 +152,12 @@ end
 
 -- The nerox.core model and the scale used.
 function Model:build()
-  local maxh, maxw = self:stats()
-  local worst = math.max(maxh, maxw, math.abs(self.offset + 0.0))
-  if worst ~= worst or worst == math.huge then
-    check.fail("payload", "the coefficients overflow: terms on the same " ..
-               "variables or pairs add up beyond the range of a double")
+  local _, _, _, total = self:stats()
+  if total ~= total or total == math.huge then
+    check.fail(self.field, "the model's coefficients overflow: the sum " ..
+               "of |offset| + |linear terms| + |couplings| (penalties " ..
+               "included) is beyond the range of a double, so energies " ..
+               "would not be finite")
   end
   local scale = self:scale()
   local h = {}

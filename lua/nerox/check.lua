@@ -31,10 +31,19 @@ function check.number(v, field)
 end
 
 -- An integer within [min, max] (either bound may be nil). Floats with an
--- integral value are accepted and returned as integers.
+-- integral value are accepted and returned as integers; one beyond the
+-- 64-bit integers (1e19, or 2^63 from JSON's 9223372036854775807) is
+-- refused against the bound it passes.
 function check.integer(v, field, min, max)
   check.number(v, field)
   local i = math.tointeger(v)
+  if not i and v == math.floor(v) then
+    if max and v > max then
+      check.fail(field, "must be at most %d, got %.17g", max, v)
+    elseif min and v < min then
+      check.fail(field, "must be at least %d, got %.17g", min, v)
+    end
+  end
   if not i then check.fail(field, "expected an integer, got %s", v) end
   if min and i < min then
     check.fail(field, "must be at least %d, got %d", min, i)
@@ -43,6 +52,67 @@ function check.integer(v, field, min, max)
     check.fail(field, "must be at most %d, got %d", max, i)
   end
   return i
+end
+
+-- Largest total of integers that is exact: beyond 2^53 a double, and so
+-- a JSON number, no longer holds every integer, and sums lose units.
+check.MAX_EXACT = 1 << 53
+
+-- A running total of |v| over the numbers that make up a result the
+-- plugin reports (an energy, an objective, a sum): t = check.total(what),
+-- t:add(v, field[, times]) for each number, then t:done(). Raises a
+-- ValidationError naming the field of the number that makes the total
+-- infinite, or, when every number is an integer (a float beyond 2^53
+-- is one), the field of the first number that takes it past MAX_EXACT:
+-- sums in Lua or in a double would then not be exact. Numbers with a
+-- fraction are rounded in any case, so they need only a finite total.
+local Total = {}
+Total.__index = Total
+
+-- `what` names the total in messages ("the sum of |numbers|").
+function check.total(what)
+  return setmetatable({ sum = 0, integral = true, what = what }, Total)
+end
+
+-- times * |v| as an integer, or nil when v is not one or it would wrap.
+local function int_abs_times(v, times)
+  local i = math.tointeger(v)
+  if not i or i == math.mininteger then return nil end
+  if i < 0 then i = -i end
+  if i ~= 0 and times > math.maxinteger // i then return nil end
+  return i * times
+end
+
+-- Add times * |v| (times defaults to 1); v is a finite number. The sum
+-- stays an integer while it can, so 2^53 + 1 is not rounded to 2^53.
+function Total:add(v, field, times)
+  times = times or 1
+  local a = math.type(self.sum) == "integer" and int_abs_times(v, times)
+  if a and self.sum <= math.maxinteger - a then
+    self.sum = self.sum + a
+  else
+    self.sum = self.sum + math.abs(v + 0.0) * times
+  end
+  if v ~= math.floor(v) then self.integral = false end
+  if self.sum == math.huge then
+    check.fail(field, "%s makes %s overflow to infinity, so energies " ..
+               "and objectives would not be finite", check.describe(v),
+               self.what)
+  end
+  if not self.over and self.sum > check.MAX_EXACT then
+    self.over = { field = field, v = v, sum = self.sum }
+  end
+  return self
+end
+
+-- Raise unless the total is exact (see above).
+function Total:done()
+  local o = self.over
+  if self.integral and o then
+    check.fail(o.field, "%s brings %s to %.17g, beyond 2^53 (%d), " ..
+               "where sums of integers stop being exact",
+               check.describe(o.v), self.what, o.sum, check.MAX_EXACT)
+  end
 end
 
 -- A string from a fixed set; `choices` is a list.

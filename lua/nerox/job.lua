@@ -7,6 +7,7 @@ local errors = require "nerox.errors"
 local check = require "nerox.check"
 local async = require "nerox.async"
 local loop = require "nerox.loop"
+local common = require "nerox.job_common"
 
 local Job = {}
 Job.__index = Job
@@ -15,23 +16,10 @@ Job.__index = Job
 -- stops within one kernel dispatch; this only bounds a stuck engine.
 Job.CANCEL_WAIT_S = 5
 
--- States after which a job never changes again.
-local FINAL = { succeeded = true, failed = true, cancelled = true,
-                timed_out = true }
+local FINAL = common.FINAL
 
--- Catch job.cancel() (a dot where a colon belongs) with a clear error.
 local function check_self(self, method)
-  if getmetatable(self) ~= Job then
-    check.fail("job", "call job:%s(...) with a colon", method)
-  end
-end
-
--- A timeout in seconds: nil, or a finite number >= 0.
-local function check_timeout(timeout)
-  if timeout == nil then return nil end
-  check.number(timeout, "timeout")
-  if timeout < 0 then check.fail("timeout", "must not be negative") end
-  return timeout
+  common.check_self(Job, self, method)
 end
 
 -- Whether waits go through the event loop: inside a task, or while tasks
@@ -65,30 +53,8 @@ function Job.new(spec)
   return job
 end
 
--- Energy in kernel units -> caller's units.
-function Job:_energy(e)
-  if e == nil or self._scale == 1 then return e end
-  return e / self._scale
-end
-
--- Metatable of event objects, so they print readably.
-local Event = {}
-Event.__index = Event
-function Event.__tostring(ev)
-  return string.format("event %d %s best=%s energy=%s sweep=%s %.3fs",
-                       ev.seq, ev.type, tostring(ev.best_energy),
-                       tostring(ev.energy), tostring(ev.sweep),
-                       ev.elapsed_s or 0)
-end
-
-function Job:_event(raw)
-  return setmetatable({
-    seq = raw.seq, type = raw.type, final = raw.type ~= "progress",
-    best_energy = self:_energy(raw.best_energy),
-    energy = self:_energy(raw.energy), sweep = raw.sweep,
-    elapsed_s = raw.elapsed_s, replicas = raw.replicas, job_id = self.id,
-  }, Event)
-end
+Job._event = common.event
+Job._checked = common.checked
 
 -- The job's state: "queued", "running", "succeeded", "failed",
 -- "cancelled" or "timed_out".
@@ -110,12 +76,7 @@ end
 -- raised and the job goes on.
 function Job:stream(opts)
   check_self(self, "stream")
-  opts = check.table(opts or {}, "options")
-  local last = check.integer(opts.after or 0, "after", 0)
-  local timeout = check_timeout(opts.timeout)
-  local finished = false
-  return function()
-    if finished then return nil end
+  return common.stream(self, opts, function(last, timeout)
     local raw
     if on_loop() then
       loop_wait(function()
@@ -125,32 +86,21 @@ function Job:stream(opts)
     else
       raw = self._core:next_event(last, timeout)
     end
-    if raw == nil then
-      if self:done() then finished = true; return nil end
-      if timeout == nil then
-        errors.raise("ServerError", "the event stream of job " .. self.id ..
-                     " ended before the job finished")
-      end
-      errors.raise("TimeoutError", string.format(
-        "no event from job %s within %g s", self.id, timeout),
-        { job_id = self.id, timeout = timeout })
+    if raw ~= nil or self:done() then return raw end
+    if timeout == nil then
+      errors.raise("ServerError", "the event stream of job " .. self.id ..
+                   " ended before the job finished")
     end
-    last = raw.seq
-    local ev = self:_event(raw)
-    finished = ev.final
-    return ev
-  end
+    return false
+  end)
 end
 
 -- Events available now, after seq `after` (default 0), without waiting.
 function Job:events(after)
   check_self(self, "events")
-  after = check.integer(after or 0, "after", 0)
-  local out = {}
-  for i, raw in ipairs(self._core:events(after)) do
-    out[i] = self:_event(raw)
-  end
-  return out
+  return common.events(self, after, function(from)
+    return self._core:events(from)
+  end)
 end
 
 -- Cancel the job; the best solution found so far is kept. Returns true if
@@ -183,23 +133,12 @@ function Job:result()
   return self:_checked(self._result)
 end
 
-function Job:_checked(result)
-  if result.status == "failed" then
-    errors.raise("JobFailedError", string.format("job %s failed: %s",
-      self.id, tostring(result.error)), { job_id = self.id,
-      result = result })
-  end
-  return result
-end
-
 -- Wait for the job to finish and return its result. opts.timeout (or a
 -- number) bounds the wait in seconds: when it runs out a TimeoutError is
 -- raised and the job keeps running; waiting never cancels.
 function Job:wait(opts)
   check_self(self, "wait")
-  local timeout = opts
-  if type(opts) == "table" then timeout = opts.timeout end
-  timeout = check_timeout(timeout)
+  local timeout = common.wait_timeout(opts)
   local finished
   if on_loop() then
     finished = loop_wait(function() return self:done() end, timeout)
@@ -207,10 +146,7 @@ function Job:wait(opts)
     finished = self._core:wait(timeout)
   end
   if not finished then
-    errors.raise("TimeoutError", string.format(
-      "job %s did not finish within %g s; it is still %s (wait again or " ..
-      "cancel it)", self.id, timeout, self._core:state()),
-      { job_id = self.id, timeout = timeout })
+    common.wait_timeout_error(self, timeout, self._core:state())
   end
   return self:result()
 end

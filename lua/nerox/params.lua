@@ -12,6 +12,17 @@ params.MAX_TIME_LIMIT = 86400
 -- Most replicas (temperatures of the parallel-tempering ladder) a job asks:
 -- the perm kernel's limit (PERM_MAX_REPLICAS in host/anneal/perm.h).
 params.MAX_REPLICAS = 256
+-- Most sweeps (per replica) a job asks. Far more than any useful run
+-- (a 1000-variable model does a few thousand sweeps a second), and small
+-- enough that counts of moves (sweeps x variables x replicas) fit in 64
+-- bits. Whatever the sweeps, a job without time_limit still stops after
+-- SWEEPS_TIME_CAP seconds, ending timed_out (stop = "time").
+params.MAX_SWEEPS = 1000000000
+-- The time limit the engine applies to a job that gives sweeps (or a
+-- target) but no time_limit: ENGINE_DEFAULT_TIME_CAP_S in
+-- host/engine/engine.h. Give time_limit (up to MAX_TIME_LIMIT) to run
+-- longer.
+params.SWEEPS_TIME_CAP = 3600
 -- Largest seed: seeds are non-negative 63-bit integers.
 params.MAX_SEED = math.maxinteger
 -- Solvers a job may ask for; "auto" lets the engine choose.
@@ -55,7 +66,8 @@ function params.normalize(common)
                                  params.MAX_REPLICAS)
   end
   if common.sweeps ~= nil then
-    out.sweeps = check.integer(common.sweeps, "sweeps", 1)
+    out.sweeps = check.integer(common.sweeps, "sweeps", 1,
+                               params.MAX_SWEEPS)
   end
   if common.time_limit ~= nil then
     local t = check.number(common.time_limit, "time_limit")

@@ -9,6 +9,7 @@ local http = require "nerox.http"
 local json = require "nerox.json"
 local loop = require "nerox.loop"
 local async = require "nerox.async"
+local common = require "nerox.job_common"
 
 local remote = {}
 
@@ -28,8 +29,7 @@ remote.POLL_MAX_S = 1
 -- Default limit of one ordinary request, in seconds.
 remote.TIMEOUT_S = 60
 
-local FINAL = { succeeded = true, failed = true, cancelled = true,
-                timed_out = true }
+local FINAL = common.FINAL
 
 local secrets = setmetatable({}, { __mode = "k" })  -- client -> key
 
@@ -236,16 +236,7 @@ end
 -- ---- jobs ---------------------------------------------------------------
 
 local function check_self(self, method)
-  if getmetatable(self) ~= Job then
-    check.fail("job", "call job:%s(...) with a colon", method)
-  end
-end
-
-local function check_timeout(timeout)
-  if timeout == nil then return nil end
-  check.number(timeout, "timeout")
-  if timeout < 0 then check.fail("timeout", "must not be negative") end
-  return timeout
+  common.check_self(Job, self, method)
 end
 
 function Job.new(client, view)
@@ -258,22 +249,9 @@ function Job.new(client, view)
   return job
 end
 
-local Event = {}
-Event.__index = Event
-function Event.__tostring(ev)
-  return string.format("event %d %s best=%s energy=%s sweep=%s %.3fs",
-                       ev.seq, ev.type, tostring(ev.best_energy),
-                       tostring(ev.energy), tostring(ev.sweep),
-                       ev.elapsed_s or 0)
-end
-
-function Job:_event(d)
-  return setmetatable({
-    seq = d.seq, type = d.type, final = d.type ~= "progress",
-    best_energy = d.best_energy, energy = d.energy, sweep = d.sweep,
-    elapsed_s = d.elapsed_s, replicas = d.replicas, job_id = self.id,
-  }, Event)
-end
+-- Events and results in the same shape as local jobs'.
+Job._event = common.event
+Job._checked = common.checked
 
 -- The job view now (GET /v1/jobs/{id}).
 function Job:refresh()
@@ -299,9 +277,11 @@ end
 local Stream = {}
 Stream.__index = Stream
 
-function Job:_stream(after)
+-- The job's events after seq `after`; with `snapshot`, only those there
+-- are now (?follow=false: the server ends the stream after them).
+function Job:_stream(after, snapshot)
   return setmetatable({ job = self, last = after or 0, queue = {},
-                        failures = 0 }, Stream)
+                        failures = 0, snapshot = snapshot }, Stream)
 end
 
 function Stream:open()
@@ -310,9 +290,13 @@ function Stream:open()
   if self.last > 0 then
     headers[#headers + 1] = "Last-Event-ID: " .. self.last
   end
-  self.req = loop.request{ method = "GET", headers = headers,
-                           url = c.url .. self.job._path .. "/events",
+  local url = c.url .. self.job._path .. "/events"
+  if self.snapshot then url = url .. "?follow=false" end
+  -- curl's own stall check (a speed averaged over seconds) is a backstop;
+  -- `heard` finds a silent stream within the stall time.
+  self.req = loop.request{ method = "GET", headers = headers, url = url,
                            timeout = 0, stall = c.stall_timeout }
+  self.heard = loop.now()
   self.parser = http.sse_parser()
   self.raw = nil
 end
@@ -358,6 +342,23 @@ function Stream:feed(chunk)
   end
 end
 
+-- Wait for news on the open stream until `deadline`; a stream silent for
+-- the stall time (no byte, not even a heartbeat) is reopened. Returns
+-- false when the deadline came.
+function Stream:idle(deadline)
+  local stall = self.job._client.stall_timeout
+  local stalled_at = self.heard + stall
+  local now = loop.now()
+  if now >= stalled_at then
+    self:reopen(string.format("no byte for %g s", stall))
+    return true
+  end
+  if deadline and now >= deadline then return false end
+  async.wait{ req = self.req, deadline = math.min(deadline or stalled_at,
+                                                    stalled_at) }
+  return true
+end
+
 -- The next event, waiting until `deadline` (loop.now() time; nil: no
 -- limit). Returns the decoded data, nil at the end of the stream, or
 -- false when the deadline came first.
@@ -370,6 +371,7 @@ function Stream:next(deadline)
     if self.ended then return nil end
     if not self.req then self:open() end
     local chunk = self.req:take()
+    if #chunk > 0 then self.heard = loop.now() end
     local done, status, err = self.req:info()
     if status ~= 0 and status ~= 200 then
       self.raw = (self.raw or "") .. chunk
@@ -388,10 +390,12 @@ function Stream:next(deadline)
       self:close()
     elseif #self.queue == 0 and self.req and done then
       if err then self:reopen(err)
+      elseif status == 200 and self.snapshot then
+        self.ended = true
+        self:close()
       elseif status == 200 then self:reopen("closed before the end") end
     elseif #self.queue == 0 and self.req then
-      if deadline and loop.now() >= deadline then return false end
-      async.wait{ req = self.req, deadline = deadline }
+      if self:idle(deadline) == false then return false end
     end
   end
 end
@@ -410,42 +414,28 @@ end
 -- an event.
 function Job:stream(opts)
   check_self(self, "stream")
-  opts = check.table(opts or {}, "options")
-  local after = check.integer(opts.after or 0, "after", 0)
-  local timeout = check_timeout(opts.timeout)
-  local st = self:_stream(after)
-  local finished = false
-  return function()
-    if finished then return nil end
-    local deadline = timeout and loop.now() + timeout
-    local ok, d = pcall(st.next, st, deadline)
+  local st
+  return common.stream(self, opts, function(last, timeout)
+    st = st or self:_stream(last)
+    local ok, d = pcall(st.next, st, timeout and loop.now() + timeout)
     if not ok then st:close(); error(d, 0) end
-    if d == false then
-      errors.raise("TimeoutError", string.format(
-        "no event from job %s within %g s", self.id, timeout),
-        { job_id = self.id, timeout = timeout })
-    end
-    if d == nil then finished = true; return nil end
-    local ev = self:_event(d)
-    finished = ev.final
-    return ev
-  end
+    return d
+  end)
 end
 
--- The events available now: what the stream delivers until it has been
--- quiet for EVENTS_QUIET_S (or has ended).
-remote.EVENTS_QUIET_S = 0.05
+-- The events there are now, after seq `after` (GET .../events with
+-- follow=false: the server sends them and ends the stream).
 function Job:events(after)
   check_self(self, "events")
-  after = check.integer(after or 0, "after", 0)
-  local st, out = self:_stream(after), {}
-  while true do
-    local d = st:next(loop.now() + remote.EVENTS_QUIET_S)
-    if not d then break end
-    out[#out + 1] = self:_event(d)
-  end
-  st:close()
-  return out
+  return common.events(self, after, function(from)
+    local st, out = self:_stream(from, true), {}
+    while true do
+      local ok, d = pcall(st.next, st)
+      if not ok then st:close(); error(d, 0) end
+      if not d then return out end
+      out[#out + 1] = d
+    end
+  end)
 end
 
 -- ---- cancel, result, wait -------------------------------------------------
@@ -457,15 +447,6 @@ function Job:cancel()
   if ok then self.view = view; return true end
   if errors.is(view, "ConflictError") then return false end
   error(view, 0)
-end
-
-function Job:_checked(result)
-  if result.status == "failed" then
-    errors.raise("JobFailedError", string.format("job %s failed: %s",
-      self.id, tostring(result.error)), { job_id = self.id,
-      result = result })
-  end
-  return result
 end
 
 function Job:result()
@@ -519,15 +500,10 @@ end
 
 function Job:wait(opts)
   check_self(self, "wait")
-  local timeout = opts
-  if type(opts) == "table" then timeout = opts.timeout end
-  timeout = check_timeout(timeout)
+  local timeout = common.wait_timeout(opts)
   local deadline = timeout and loop.now() + timeout
   if not self:_until_final(deadline) then
-    errors.raise("TimeoutError", string.format(
-      "job %s did not finish within %g s; it is still %s (wait again or " ..
-      "cancel it)", self.id, timeout, self.view.status),
-      { job_id = self.id, timeout = timeout })
+    common.wait_timeout_error(self, timeout, self.view.status)
   end
   return self:result()
 end

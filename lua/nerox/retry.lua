@@ -7,8 +7,11 @@
 --
 -- Attempt k (0-based) that fails with a retryable error sleeps a random
 -- time in [0, min(cap, base * 2^k)] (full jitter), and never less than
--- the server's Retry-After. Job failures, bad input, auth and permission
--- errors, missing jobs and conflicts are never retried. Inside an
+-- the server's Retry-After; a Retry-After beyond `cap` is not waited out
+-- (the RateLimitError is raised at once: its retry_after says when to
+-- come back, and the caller asked never to wait longer). Job failures,
+-- bad input, auth and permission errors, missing jobs and conflicts are
+-- never retried. Inside an
 -- attempt, the n-th submit reuses the Idempotency-Key of the n-th submit
 -- of the first attempt, so a retried submit returns the same job.
 
@@ -72,12 +75,14 @@ function Policy:retryable(err)
 end
 
 -- The pause before the retry that follows failed attempt `attempt`
--- (0-based) with `err`.
+-- (0-based) with `err`, or nil when the server asks for a longer one
+-- than the cap.
 function Policy:delay(attempt, err)
   local ceiling = math.min(self.cap, self.base * 2 ^ attempt)
   local d = ceiling
   if self.jitter == "full" then d = self.random() * ceiling end
   local floor = errors.is_error(err) and tonumber(err.retry_after)
+  if floor and floor > self.cap then return nil end
   if floor and floor > d then d = floor end
   return d
 end
@@ -101,6 +106,7 @@ function Policy:call(fn, ...)
       error(err, 0)
     end
     local d = self:delay(attempt, err)
+    if not d then error(err, 0) end
     if self.on_retry then
       self.on_retry{ attempt = attempt + 1, max_retries = self.max_retries,
                      delay = d, error = err }

@@ -25,7 +25,9 @@ bkey=$("$NEROX" keys create --account batch --plan enterprise \
 serve_start "$db" || exit 1
 export NEROX_API_URL="$base"
 
-# The same script, local then remote: same energy, tour and error kinds.
+# The same script, local then remote: same energy, tour, error kinds and
+# events (job:events() equal to the stream, resumed after N, a snapshot
+# of a running job at once).
 cat >"$tmp/same.lua" <<'LUA'
 local nerox = require "nerox"
 local c = nerox.Client()
@@ -34,6 +36,22 @@ local r = c.optimize:tsp{distance_matrix = m, sweeps = 300, seed = 3,
                          solver = "cpu"}:wait{timeout = 20}
 print("result", r.status, r.energy, math.type(r.energy), #r.tour, r.seed,
       r.sweeps, r.solver, r.stop)
+local function show(ev)  -- every field but the clock
+  return string.format("%d %s %s %s %s %s %s %s %s", ev.seq, ev.type,
+    ev.final, ev.best_energy, math.type(ev.best_energy), ev.energy,
+    ev.sweep, ev.replicas, ev.job_id ~= nil)
+end
+local done = c.optimize:tsp{distance_matrix = m, sweeps = 300, seed = 3,
+                            solver = "cpu"}
+done:wait{timeout = 20}
+local evs, streamed = done:events(), {}
+for ev in done:stream() do streamed[#streamed + 1] = show(ev) end
+local same = #evs == #streamed  -- progress events come with the clock
+for i, ev in ipairs(evs) do
+  same = same and ev.seq == i and show(ev) == streamed[i]
+end
+print("events", same, show(evs[#evs]), tostring(evs[#evs]):match("^event"),
+      #done:events(#evs - 1), #done:events(#evs))
 local ok, e = pcall(c.optimize.tsp, c.optimize, {distance_matrix = {{0}}})
 print("error", e.kind, e.field)
 ok, e = pcall(c.optimize.submit, c.optimize, {problem_type = "nope"})
@@ -45,7 +63,14 @@ print("wait", e.kind, job:status())
 local n = 0
 for ev in job:stream{timeout = 10} do
   n = n + 1
-  if n == 3 then print("cancel", job:cancel()) break end
+  if n == 3 then
+    local t0 = require("nerox.loop").now()
+    local now, tail = job:events(), job:events(2)
+    print("events now", #now >= 3, now[1].seq, tail[1].seq,
+          require("nerox.loop").now() - t0 < 0.5)
+    print("cancel", job:cancel())
+    break
+  end
 end
 local res = job:result()
 print("cancelled", res.status, res.energy ~= nil, job:cancel())

@@ -2,6 +2,7 @@
 -- ValidationError naming the field at fault, before anything is run.
 
 local nerox = require "nerox"
+local spec_util = require "spec_util"
 
 local client = nerox.Client()
 
@@ -17,10 +18,8 @@ end
 
 -- Submit and return the ValidationError raised.
 local function reject(payload)
-  local ok, err = pcall(client.optimize.tsp, client.optimize, payload)
-  assert.is_false(ok, "payload was accepted")
-  assert.is_true(nerox.is(err, nerox.ValidationError), tostring(err))
-  return err
+  return spec_util.rejects(function(p) return client.optimize:tsp(p) end,
+                           payload)
 end
 
 local function with(extra)
