@@ -44,6 +44,7 @@ typedef struct serve_settings {
   size_t max_body;
   double grace_s;
   double sse_heartbeat_s;
+  double keep_finished_s;
 } serve_settings;
 
 /* What the command line gave: its settings as a config (set says which)
@@ -130,6 +131,8 @@ static void serve_layer(serve_settings *s, const config *c)
     s->grace_s = c->grace_s;
   if (c->set & CONFIG_SET_SSE_HEARTBEAT)
     s->sse_heartbeat_s = c->sse_heartbeat_s;
+  if (c->set & CONFIG_SET_KEEP_FINISHED)
+    s->keep_finished_s = c->keep_finished_s;
 }
 
 /* Settings from the defaults, the file (read into *file, applying its
@@ -146,6 +149,7 @@ static int serve_settle(const serve_opts *o, config *file,
   s->max_body = HTTP_DEFAULT_MAX_BODY;
   s->grace_s = CONFIG_DEFAULT_GRACE_S;
   s->sse_heartbeat_s = HTTP_SSE_HEARTBEAT_S;
+  s->keep_finished_s = SRV_KEEP_FINISHED_S;
   memset(file, 0, sizeof *file);
   if (o->config_path) {
     if (config_load_file(o->config_path, file, err, sizeof err) != 0 ||
@@ -253,6 +257,8 @@ static int serve_run(const serve_settings *o, const sigset_t *set)
     lua = srv_lua_new(err, sizeof err);
   if (lua)
     jobs = srv_jobs_new(st, lua, err, sizeof err);
+  if (jobs)
+    srv_jobs_set_keep(jobs, o->keep_finished_s);
   if (jobs) {
     http_config cfg = { .addr = o->addr, .port = o->port,
                         .max_body = o->max_body,

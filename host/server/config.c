@@ -18,7 +18,7 @@
 #define CONFIG_PATH_MAX 128
 
 static const char *const config_keys =
-  "listen, db, max_body, grace_s, sse_heartbeat_s, plans";
+  "listen, db, max_body, grace_s, sse_heartbeat_s, keep_finished_s, plans";
 
 /* What a field check reports: the file's name, the error buffer. */
 typedef struct config_ctx {
@@ -242,6 +242,10 @@ static int config_key(const config_ctx *x, const char *key, const json_t *v,
     bit = CONFIG_SET_SSE_HEARTBEAT;
     rc = config_seconds(x, key, v, 0, 1, CONFIG_MAX_SSE_HEARTBEAT_S,
                         &c->sse_heartbeat_s);
+  } else if (strcmp(key, "keep_finished_s") == 0) {
+    bit = CONFIG_SET_KEEP_FINISHED;
+    rc = config_seconds(x, key, v, 0, 0, CONFIG_MAX_KEEP_FINISHED_S,
+                        &c->keep_finished_s);
   } else {
     return config_unknown_key(x, NULL, key, config_keys);
   }

@@ -24,6 +24,8 @@
 #define CONFIG_MAX_GRACE_S 86400.0
 /* Longest SSE heartbeat interval accepted: an hour. */
 #define CONFIG_MAX_SSE_HEARTBEAT_S 3600.0
+/* The most seconds a finished job may stay in memory (keep_finished_s). */
+#define CONFIG_MAX_KEEP_FINISHED_S 86400.0
 /* Plans the file may override: one entry per built-in plan at most. */
 #define CONFIG_PLANS_MAX 8
 
@@ -33,7 +35,8 @@ enum {
   CONFIG_SET_DB = 1u << 1,
   CONFIG_SET_MAX_BODY = 1u << 2,
   CONFIG_SET_GRACE = 1u << 3,
-  CONFIG_SET_SSE_HEARTBEAT = 1u << 4
+  CONFIG_SET_SSE_HEARTBEAT = 1u << 4,
+  CONFIG_SET_KEEP_FINISHED = 1u << 5
 };
 
 /* One plan's overrides: the numbers that mask (PLANS_SET_*) selects. */
@@ -51,6 +54,7 @@ typedef struct config {
   size_t max_body;
   double grace_s;
   double sse_heartbeat_s;
+  double keep_finished_s;
   size_t nplans;
   config_plan plans[CONFIG_PLANS_MAX];
 } config;

@@ -52,6 +52,7 @@ srv_jobs *srv_jobs_new(store *st, srv_lua *lua, char *err, size_t errlen)
   }
   s->st = st;
   s->lua = lua;
+  atomic_init(&s->keep_ms, (long long)(SRV_KEEP_FINISHED_S * 1000.0));
   s->live = srv_counts_new();
   if (!s->live)
     snprintf(err, errlen, "out of memory");
@@ -167,13 +168,21 @@ static void srv_unlink(srv_jobs *s, srv_entry *e)
     e->next_all->prev_all = e->prev_all;
 }
 
-/* Whether e was recorded as final before cutoff_ms. */
-static int srv_evictable(srv_entry *e, int64_t cutoff_ms)
+void srv_jobs_set_keep(srv_jobs *s, double seconds)
 {
-  pthread_mutex_lock(&e->mu);
-  int old = e->final && e->recorded_ms < cutoff_ms;
-  pthread_mutex_unlock(&e->mu);
-  return old;
+  atomic_store(&s->keep_ms, (long long)(seconds * 1000.0));
+}
+
+void srv_done(srv_jobs *s, srv_entry *e)
+{
+  pthread_mutex_lock(&s->mu);
+  e->refs++; /* the list's */
+  if (s->done_tail)
+    s->done_tail->next_done = e;
+  else
+    s->done_head = e;
+  s->done_tail = e;
+  pthread_mutex_unlock(&s->mu);
 }
 
 void srv_evict(srv_jobs *s, int64_t cutoff_ms)
@@ -181,18 +190,20 @@ void srv_evict(srv_jobs *s, int64_t cutoff_ms)
   srv_entry *gone = NULL;
   size_t n = 0;
   pthread_mutex_lock(&s->mu);
-  srv_entry *e = s->all;
-  while (e) {
-    srv_entry *next = e->next_all;
-    if (srv_evictable(e, cutoff_ms)) {
-      srv_unlink(s, e);
-      if (--e->refs == 0) {
-        e->next = gone;
-        gone = e;
-      }
-      n++;
+  /* Entries join the list as they are recorded, so the old ones are at
+   * its head: the scan stops at the first recent one. */
+  while (s->done_head && s->done_head->recorded_ms < cutoff_ms) {
+    srv_entry *e = s->done_head;
+    s->done_head = e->next_done;
+    if (!s->done_head)
+      s->done_tail = NULL;
+    srv_unlink(s, e);
+    e->refs -= 2; /* the table's and the list's */
+    if (e->refs == 0) {
+      e->next = gone;
+      gone = e;
     }
-    e = next;
+    n++;
   }
   pthread_mutex_unlock(&s->mu);
   while (gone) {

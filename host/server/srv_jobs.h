@@ -19,6 +19,8 @@
 #define SRV_CANCEL_WAIT_S 5.0
 /* Jobs a listing returns when the request gives no limit. */
 #define SRV_LIST_DEFAULT_LIMIT 50
+/* Seconds a finished job stays in memory by default. */
+#define SRV_KEEP_FINISHED_S 60.0
 /* Retry-After of a 429 for too many concurrent jobs, in seconds. */
 #define SRV_CONCURRENT_RETRY_S 1
 /* Events returned by one srv_jobs_events call at most. */
@@ -65,6 +67,10 @@ int srv_jobs_events(srv_jobs *s, const char *account, const char *id,
 size_t srv_jobs_live(srv_jobs *s);
 /* The same, apart: queued and running. */
 void srv_jobs_counts(srv_jobs *s, size_t *queued, size_t *running);
+/* How long a finished job stays in memory after it was recorded (reads
+ * of it then go to the store); SRV_KEEP_FINISHED_S unless set. */
+void srv_jobs_set_keep(srv_jobs *s, double seconds);
+
 /* Where finished jobs are counted (NULL: nowhere); set before serving.
  * s takes m over (freeing the one it had) and frees it last. */
 void srv_jobs_set_metrics(srv_jobs *s, srv_metrics *m);

@@ -6,6 +6,7 @@
 #define NEROX_SRV_JOBS_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "server/srv_counts.h"
 #include "server/srv_jobs.h"
@@ -13,11 +14,10 @@
 #define SRV_JOBS_BUCKETS 4096
 /* Events read at a time from a job's log. */
 #define SRV_EVENTS_BATCH 64
-/* A finished job stays in memory this long after it was recorded; then
- * it is read from the store. */
-#define SRV_KEEP_FINISHED_MS 60000
-/* How often the recorder looks for entries to evict, in ms. */
+/* How often the recorder looks for entries to evict, in ms, at most. */
 #define SRV_EVICT_EVERY_MS 5000
+/* ... and at least this long apart. */
+#define SRV_EVICT_MIN_MS 50
 /* Job ids waiting for the recorder at most; past it the recorder checks
  * every entry once. */
 #define SRV_NOTES_MAX 1000000
@@ -27,6 +27,7 @@
 typedef struct srv_entry {
   struct srv_entry *next; /* in its bucket */
   struct srv_entry *prev_all, *next_all; /* in the list of every entry */
+  struct srv_entry *next_done; /* in the list of recorded entries */
   int refs;               /* under the table's lock */
   char id[STORE_ID_MAX];
   char account[STORE_NAME_MAX];
@@ -66,9 +67,11 @@ struct srv_jobs {
   pthread_mutex_t admit; /* one submission at a time: limits, then insert */
   srv_entry *buckets[SRV_JOBS_BUCKETS];
   srv_entry *all;        /* newest first */
+  srv_entry *done_head, *done_tail; /* recorded, oldest first */
   srv_counts *live;      /* jobs queued or running, by account */
   srv_metrics *metrics;
   srv_notes notes;
+  atomic_llong keep_ms; /* finished entries stay this long */
   pthread_t recorder;
   int has_recorder;
 };
@@ -79,7 +82,9 @@ void srv_put(srv_jobs *s, srv_entry *e);
 int64_t srv_live_add(srv_jobs *s, const char *account, int delta);
 /* The account's entry for id (a reference), or NULL. */
 srv_entry *srv_owned(srv_jobs *s, const char *account, const char *id);
-/* Removes final entries recorded before cutoff_ms from the table. */
+/* Adds a recorded entry to the end of the list srv_evict reads. */
+void srv_done(srv_jobs *s, srv_entry *e);
+/* Removes entries recorded before cutoff_ms from the table. */
 void srv_evict(srv_jobs *s, int64_t cutoff_ms);
 
 /* srv_record.c */

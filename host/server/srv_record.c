@@ -171,6 +171,7 @@ void srv_finalize(srv_jobs *s, srv_entry *e)
   e->recorded_ms = store_now_ms();
   pthread_mutex_unlock(&e->mu);
   srv_live_add(s, e->account, -1);
+  srv_done(s, e);
 }
 
 /* Records that the job started (the time is refined when it ends) and
@@ -286,13 +287,16 @@ static int srv_take_notes(srv_notes *q, char (**ids)[STORE_ID_MAX],
 static void *srv_record_loop(void *arg)
 {
   srv_jobs *s = arg;
-  int64_t next_evict = store_now_ms() + SRV_EVICT_EVERY_MS;
+  int64_t next_evict = store_now_ms();
   for (;;) {
     char (*ids)[STORE_ID_MAX];
     size_t n;
     int overflow;
-    int go = srv_take_notes(&s->notes, &ids, &n, &overflow,
-                            SRV_EVICT_EVERY_MS);
+    int64_t keep = atomic_load(&s->keep_ms);
+    int64_t every = keep < SRV_EVICT_EVERY_MS ? keep : SRV_EVICT_EVERY_MS;
+    if (every < SRV_EVICT_MIN_MS)
+      every = SRV_EVICT_MIN_MS;
+    int go = srv_take_notes(&s->notes, &ids, &n, &overflow, every);
     for (size_t i = 0; i < n; i++) {
       /* The same job is often noted many times in a row. */
       if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
@@ -310,8 +314,8 @@ static void *srv_record_loop(void *arg)
       return NULL;
     int64_t now = store_now_ms();
     if (now >= next_evict) {
-      srv_evict(s, now - SRV_KEEP_FINISHED_MS);
-      next_evict = now + SRV_EVICT_EVERY_MS;
+      srv_evict(s, now - keep);
+      next_evict = now + every;
     }
   }
 }

@@ -24,14 +24,15 @@ static void test_full(void)
 
   CHECK_EQ_INT(load("{\"listen\": \"0.0.0.0:9000\", \"db\": \"/tmp/x.db\","
                     " \"max_body\": 4096, \"grace_s\": 2.5,"
-                    " \"sse_heartbeat_s\": 1,"
+                    " \"sse_heartbeat_s\": 1, \"keep_finished_s\": 0,"
                     " \"plans\": {\"pro\": {\"requests_per_minute\": 120,"
                     " \"jobs_per_month\": null},"
                     " \"starter\": {\"overage_usd_per_gpu_hour\": 1.25}}}",
                     &c, err), 0);
   CHECK_EQ_INT(c.set, CONFIG_SET_LISTEN | CONFIG_SET_DB |
                CONFIG_SET_MAX_BODY | CONFIG_SET_GRACE |
-               CONFIG_SET_SSE_HEARTBEAT);
+               CONFIG_SET_SSE_HEARTBEAT | CONFIG_SET_KEEP_FINISHED);
+  CHECK(c.keep_finished_s == 0.0);
   CHECK(strcmp(c.addr, "0.0.0.0") == 0);
   CHECK_EQ_INT(c.port, 9000);
   CHECK(c.db && strcmp(c.db, "/tmp/x.db") == 0);
@@ -101,6 +102,7 @@ static void test_bad(void)
   check_bad("{\"grace_s\": -1}", "grace_s: expected a number of seconds");
   check_bad("{\"grace_s\": true}", "grace_s: expected");
   check_bad("{\"sse_heartbeat_s\": 0}", "sse_heartbeat_s: expected");
+  check_bad("{\"keep_finished_s\": -1}", "keep_finished_s: expected");
   check_bad("{\"plans\": []}", "t.json: plans: expected an object");
   check_bad("{\"plans\": {\"gold\": {}}}",
             "t.json: plans: unknown plan 'gold' (known: starter, pro, "

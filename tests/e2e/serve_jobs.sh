@@ -16,8 +16,11 @@ src="${NEROX_SOURCE_DIR:-$(dirname "$0")/../..}"
 
 key=$(mkkey acme jobs:write,jobs:read,usage:read business)
 other=$(mkkey other jobs:write,jobs:read business)
-echo '{"sse_heartbeat_s": 0.3}' >"$tmp/config.json"
-NEROX_WORKERS=1 serve_start "$db" --config "$tmp/config.json" || exit 1
+# Finished jobs leave memory after 0.5 s, so most reads below come from
+# the store.
+echo '{"sse_heartbeat_s": 0.3, "keep_finished_s": 0.5}' >"$tmp/config.json"
+NEROX_LOG=debug NEROX_WORKERS=1 serve_start "$db" --config "$tmp/config.json" \
+  || exit 1
 
 sse() { # KEY ID [LAST-EVENT-ID] -> the stream in $tmp/sse
   local args=(-s -N --max-time 30 -H "Authorization: Bearer $1")
@@ -180,6 +183,8 @@ e2e_expect_grep "$tmp/metrics.txt" '^nerox_job_duration_seconds_count [1-9]' \
   "job duration histogram"
 e2e_expect_grep "$tmp/metrics.txt" '^nerox_jobs_running [0-9]' "running gauge"
 
+e2e_expect_grep "$tmp/serve.err" "finished jobs left memory" \
+  "finished jobs were evicted (and read from the store)"
 serve_stop TERM
 e2e_expect_eq "$serve_rc" 0 "exits 0"
 e2e_finish
