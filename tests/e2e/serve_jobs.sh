@@ -149,9 +149,10 @@ tid=$(jget id)
 e2e_expect_eq "$(poll "$key" "$tid")" succeeded "TSPLIB job succeeded"
 req GET "/v1/jobs/$tid/result" "$key" >/dev/null
 e2e_expect_eq "$(jget energy)" 7542 "berlin52 optimum"
+printf 'NAME: x\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\n%s' \
+  $'NODE_COORD_SECTION\n1 0 0\n2 oops 1\n' >"$tmp/bad.tsp"
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H "Authorization: Bearer \
-$key" -H 'Content-Type: text/plain' --data-binary \
-  $'NAME: x\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 oops 1\n' \
+$key" -H 'Content-Type: text/plain' --data-binary @"$tmp/bad.tsp" \
   "$base/v1/jobs")
 e2e_expect_eq "$code" 400 "bad TSPLIB body"
 e2e_expect_grep "$tmp/out" ':7: ' "the error names the line"
