@@ -75,7 +75,8 @@ static int serve_flag(const char *a, const char *v, serve_opts *o)
   }
   if (strcmp(a, "--listen") == 0) {
     if (config_parse_listen(v, f->addr, sizeof f->addr, &f->port) != 0)
-      return serve_usage("--listen: expected IPV4-ADDRESS:PORT");
+      return serve_usage("--listen: expected IPV4-ADDRESS:PORT, the "
+                         "port 0 to 65535");
     f->set |= CONFIG_SET_LISTEN;
   } else if (strcmp(a, "--db") == 0) {
     free(f->db);

@@ -697,10 +697,14 @@ static int http_dispatch(http_ctx *x, const char *url, const char *method,
     else if (strlen(allow) + 8 < HTTP_ALLOW_MAX)
       snprintf(allow + strlen(allow), HTTP_ALLOW_MAX - strlen(allow),
                "%s%s", path_known++ ? ", " : "", http_routes[i].method);
+    if (!hit && !x->req->route)
+      x->req->route = http_routes[i].pattern; /* for a 405 */
   }
   if (!hit && path_known)
     return srv_fail(e, 405, "%s is not allowed on %s (allowed: %s)",
                     method, url, allow);
+  if (hit)
+    x->req->route = hit->pattern;
   allow[0] = '\0';
   if (!hit)
     return srv_fail(e, 404, "no route %s %s", method, url);
@@ -712,7 +716,6 @@ static int http_dispatch(http_ctx *x, const char *url, const char *method,
   if (hit->scope && (http_auth(x, hit->scope, e) != 0 ||
                      http_rate(x, e) != 0))
     return -1;
-  x->req->route = hit->pattern;
   x->id = strstr(hit->pattern, ":id") ? id : NULL;
   r->status = MHD_HTTP_OK;
   return hit->fn(x, r, e);

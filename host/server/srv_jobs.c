@@ -327,9 +327,10 @@ static int srv_admit(srv_jobs *s, const srv_submit_req *rq, srv_error *e)
       srv_rate r = { "concurrent_jobs", lim->concurrent_jobs, 0,
                      (now + 999) / 1000 + SRV_CONCURRENT_RETRY_S,
                      SRV_CONCURRENT_RETRY_S };
-      return srv_fail_rate(e, &r, "concurrent_jobs: %lld jobs are queued "
-                           "or running, the plan's limit; submit again "
-                           "when one finishes", (long long)live);
+      return srv_fail_rate(e, &r, "concurrent_jobs: %lld job%s queued or "
+                           "running, the plan's limit; submit again when "
+                           "one finishes", (long long)live,
+                           live == 1 ? " is" : "s are");
     }
   }
   if (lim->jobs_per_month == PLANS_UNLIMITED)

@@ -98,8 +98,12 @@ static int srv_lua_error(lua_State *L, srv_error *e)
   const char *kind = lua_tostring(L, -3);
   const char *msg = lua_tostring(L, -2);
   const char *field = lua_tostring(L, -1);
+  /* "field: message", unless the message names the field already
+   * ("tsplib_text:7: ..."). */
+  int named = field && msg && strncmp(msg, field, strlen(field)) == 0;
   srv_fail(e, kind ? srv_kind_status(kind) : 500, "%s%s%s",
-           field ? field : "", field ? ": " : "", msg ? msg : "error");
+           field && !named ? field : "", field && !named ? ": " : "",
+           msg ? msg : "error");
   if (e->status == 400)
     snprintf(e->type, sizeof e->type, "validation_error");
   if (field)

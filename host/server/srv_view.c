@@ -79,6 +79,10 @@ json_t *srv_entry_view(srv_jobs *s, srv_entry *e)
   if (!e->final) {
     srv_refresh_best(e);
     snprintf(e->state, sizeof e->state, "%s", job_state_name(st));
+    /* Running before the recorder saw it start: now is near enough (the
+     * time is refined when the job ends). */
+    if (st == JOB_RUNNING && e->started_ms == 0)
+      e->started_ms = store_now_ms();
   }
   const char *kind = e->final ? e->usage_kind : srv_running_kind(e);
   double secs = e->usage_s;

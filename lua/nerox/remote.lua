@@ -503,7 +503,9 @@ function Job:wait(opts)
   local timeout = common.wait_timeout(opts)
   local deadline = timeout and loop.now() + timeout
   if not self:_until_final(deadline) then
-    common.wait_timeout_error(self, timeout, self.view.status)
+    local ok, state = pcall(self.status, self)
+    common.wait_timeout_error(self, timeout,
+                              ok and state or self.view.status)
   end
   return self:result()
 end

@@ -57,6 +57,9 @@ e2e_expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H \
 
 # Heartbeats while a job waits in the queue (one worker, busy).
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$job")" 202 "a busy worker"
+wait_state "$key" "$(jget id)" running
+[ "$(jget started_ms)" != null ] && e2e_ok "a running job has a start" ||
+  e2e_bad "running with started_ms null"
 small='{"problem_type":"tsp","coordinates":[[0,0],[3,1],[5,4],[1,5]],
 "sweeps":100,"solver":"cpu"}'
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$small")" 202 "a queued job"
@@ -155,7 +158,8 @@ code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H "Authorization: Bearer \
 $key" -H 'Content-Type: text/plain' --data-binary @"$tmp/bad.tsp" \
   "$base/v1/jobs")
 e2e_expect_eq "$code" 400 "bad TSPLIB body"
-e2e_expect_grep "$tmp/out" ':7: ' "the error names the line"
+e2e_expect_grep "$tmp/out" '"message":"tsplib_text:7: ' \
+  "the error names the line, once"
 for q in "time_limit=nan" "time_limit=inf" "sweeps=1&sweeps=2" \
          "sweeps=5%00x" "seed=0x10" "time_limit=1e999"; do
   code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H "Authorization: Bearer \
@@ -183,6 +187,12 @@ e2e_expect_grep "$tmp/metrics.txt" \
 e2e_expect_grep "$tmp/metrics.txt" '^nerox_job_duration_seconds_count [1-9]' \
   "job duration histogram"
 e2e_expect_grep "$tmp/metrics.txt" '^nerox_jobs_running [0-9]' "running gauge"
+if grep -q '^nerox_http_requests_total{route="unmatched",method="GET",status="400"' \
+  "$tmp/metrics.txt"; then
+  e2e_bad "a 400 on a known route is labelled unmatched"
+else
+  e2e_ok "answers of known routes carry their route"
+fi
 
 e2e_expect_grep "$tmp/serve.err" "finished jobs left memory" \
   "finished jobs were evicted (and read from the store)"
