@@ -22,6 +22,14 @@
 #define PERM_MAX_REPLICAS 256
 /* Replicas used when params.replicas is 0 grow with sqrt(n) up to this. */
 #define PERM_DEFAULT_MAX_REPLICAS 32
+/* Replicas the Vulkan backend uses when params.replicas is 0: four full
+ * workgroups of 8, so that every lane of every group works and the groups
+ * split evenly between the threads of a CPU device (lavapipe) as between
+ * compute units. With it the backend does 1.3 to 1.8 times the proposals
+ * per second it does at the CPU's 13 (kroA100) or 18 (pcb442) replicas
+ * (bench/results/perm_gpu_lavapipe.md). The same explicit replicas still
+ * give the same tour on both backends. */
+#define PERM_GPU_DEFAULT_REPLICAS 32
 /* Most worker threads a run uses. */
 #define PERM_MAX_THREADS 256
 /* Up to this many cities the caller builds a full distance matrix; above

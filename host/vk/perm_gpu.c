@@ -302,8 +302,10 @@ static int pg_solve(pg_run *r, perm_result *res, char *device,
   nvk_device_info info;
   if (gpu_run_device(g, &info, device, devlen, err, errlen))
     return -1;
-  if (perm_plan_build(r->m, g->par->replicas, pg_threads(g->par),
-                      &r->plan, err, errlen))
+  int replicas = g->par->replicas > 0 ? g->par->replicas
+                                      : PERM_GPU_DEFAULT_REPLICAS;
+  if (perm_plan_build(r->m, replicas, pg_threads(g->par), &r->plan, err,
+                      errlen))
     return -1;
   g->rep = r->plan.replicas;
   g->round_sweeps = r->plan.round_sweeps;

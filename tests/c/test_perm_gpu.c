@@ -88,7 +88,12 @@ static perm_params sweeps_params(uint64_t seed, int replicas, int64_t sweeps,
 static void same_result(const char *name, const inst *in, perm_params p)
 {
   perm_result rc, rg;
-  int ok_c = perm_solve_cpu(&in->m, &p, NULL, NULL, &rc, err, sizeof err);
+  /* Default replicas differ (PERM_GPU_DEFAULT_REPLICAS on the GPU): the
+   * CPU is given the GPU's count. */
+  perm_params pc = p;
+  if (pc.replicas == 0)
+    pc.replicas = PERM_GPU_DEFAULT_REPLICAS;
+  int ok_c = perm_solve_cpu(&in->m, &pc, NULL, NULL, &rc, err, sizeof err);
   if (ok_c)
     fprintf(stderr, "%s cpu: %s\n", name, err);
   int ok_g = perm_solve_gpu(&in->m, &p, NULL, NULL, &rg, device,
@@ -109,6 +114,8 @@ static void same_result(const char *name, const inst *in, perm_params p)
     CHECK_EQ_INT(rg.energy, rc.energy);
     CHECK_EQ_INT(rg.sweeps, rc.sweeps);
     CHECK_EQ_INT(rg.replicas, rc.replicas);
+    if (p.replicas == 0)
+      CHECK_EQ_INT(rg.replicas, PERM_GPU_DEFAULT_REPLICAS);
     CHECK_EQ_INT(rg.proposals, rc.proposals);
     CHECK_EQ_INT(rg.stop, PERM_STOP_SWEEPS);
   }
