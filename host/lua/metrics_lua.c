@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "lua/core.h"
+#include "util/log.h"
 #include "util/metrics.h"
 
 #define METRICS_LUA_REG "nerox.metrics.registry"
@@ -208,6 +209,7 @@ static int metrics_lua_serve(lua_State *L)
     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
     NULL, NULL, metrics_lua_answer, r->m,
     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+    MHD_OPTION_EXTERNAL_LOGGER, log_library_debug, (void *)"metrics",
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
   if (!r->daemon)
     return luaL_error(L, "metrics: cannot listen on 127.0.0.1:%d",

@@ -237,7 +237,16 @@ static int http_body_tsplib(http_ctx *x, json_t **out, srv_error *e)
     json_decref(sub);
     return -1;
   }
-  if (!json_object_get(sub, "problem_type"))
+  json_t *type = json_object_get(sub, "problem_type");
+  if (type && !(json_is_string(type) &&
+                strcmp(json_string_value(type), "tsp") == 0)) {
+    json_decref(sub);
+    srv_fail(e, 400, "problem_type: a TSPLIB body is a tsp problem; send "
+             "other problem types as JSON");
+    snprintf(e->field, sizeof e->field, "problem_type");
+    return -1;
+  }
+  if (!type)
     json_object_set_new(sub, "problem_type", json_string("tsp"));
   *out = sub;
   return 0;
@@ -999,13 +1008,15 @@ http_server *http_start(const http_config *cfg, store *st, srv_jobs *jobs,
   srv_jobs_set_metrics(jobs, h->metrics);
   h->d = MHD_start_daemon(
     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-      MHD_USE_POLL,
+      MHD_USE_POLL | MHD_USE_ERROR_LOG,
     (uint16_t)cfg->port, NULL, NULL, http_handler, h,
     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_CLIENT,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h, MHD_OPTION_END);
+    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+    MHD_OPTION_EXTERNAL_LOGGER, log_library_debug, (void *)"http",
+    MHD_OPTION_END);
   if (!h->d) {
     snprintf(err, errlen, "cannot listen on %s:%u (address in use?)",
              cfg->addr, cfg->port);

@@ -26,6 +26,18 @@ int log_enabled(log_level level)
   return (int)level <= log_level_now;
 }
 
+void log_library_debug(void *cls, const char *fmt, va_list ap)
+{
+  if (!log_enabled(LOG_DEBUG))
+    return;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n > 0 && msg[n - 1] == '\n')
+    msg[--n] = '\0';
+  log_msg(LOG_DEBUG, cls ? (const char *)cls : "lib", "%s", msg);
+}
+
 void log_msg(log_level level, const char *module, const char *fmt, ...)
 {
   if (!log_enabled(level))

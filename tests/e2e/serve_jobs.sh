@@ -167,6 +167,11 @@ $key" -H 'Content-Type: text/plain' --data-binary \
     @"$src/examples/data/berlin52.tsp" "$base/v1/jobs?solver=cpu&$q")
   e2e_expect_eq "$code" 400 "query $q refused"
 done
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H "Authorization: Bearer \
+$key" -H 'Content-Type: text/plain' --data-binary \
+  @"$src/examples/data/berlin52.tsp" "$base/v1/jobs?problem_type=qubo")
+e2e_expect_eq "$code" 400 "a TSPLIB body for another problem type"
+e2e_expect_grep "$tmp/out" "a TSPLIB body is a tsp problem" "says why"
 
 # HEAD is GET without a body; a route's own path is never a job id.
 e2e_expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -I "$base/healthz")" \
