@@ -22,6 +22,7 @@ struct job {
   job_params params;
   atomic_int cancel_requested;
   job *next_queued;
+  char owner[ENGINE_OWNER_MAX];
 
   pthread_mutex_t mu;          /* guards everything below */
   pthread_cond_t changed;      /* new event or state */
@@ -51,9 +52,18 @@ typedef struct engine {
   int n_workers;
   pthread_t workers[ENGINE_MAX_WORKERS];
   job *running[ENGINE_MAX_WORKERS];
-  job *queue_head, *queue_tail;
+  struct engine_lane *lanes; /* owners with queued jobs, a ring */
+  size_t queued;
   atomic_int next_id;
 } engine;
+
+/* One owner's queued jobs, oldest first. Lanes with jobs form a ring; a
+ * worker takes the head job of the lane after the one served last. */
+typedef struct engine_lane {
+  struct engine_lane *next;
+  char owner[ENGINE_OWNER_MAX];
+  job *head, *tail;
+} engine_lane;
 
 static engine eng = {
   .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -465,16 +475,86 @@ static void job_run(job *j)
 
 /* ---- the worker pool --------------------------------------------- */
 
+/* The lane of owner in the ring, or NULL; eng.mu held. */
+static engine_lane *engine_lane_of(const char *owner)
+{
+  engine_lane *l = eng.lanes;
+  if (!l)
+    return NULL;
+  do {
+    if (strcmp(l->owner, owner) == 0)
+      return l;
+    l = l->next;
+  } while (l != eng.lanes);
+  return NULL;
+}
+
+/* Queues j in its owner's lane; a new lane joins the ring as the one
+ * served next (its owner had nothing waiting, the others have had their
+ * turns). -1 when out of memory. eng.mu held. */
+static int engine_push_locked(job *j)
+{
+  engine_lane *l = engine_lane_of(j->owner);
+  if (!l) {
+    l = calloc(1, sizeof *l);
+    if (!l)
+      return -1;
+    memcpy(l->owner, j->owner, sizeof l->owner);
+    if (!eng.lanes) {
+      l->next = l;
+      eng.lanes = l;
+    } else {
+      engine_lane *last = eng.lanes;
+      while (last->next != eng.lanes)
+        last = last->next;
+      last->next = l;
+      l->next = eng.lanes;
+      eng.lanes = l;
+    }
+  }
+  if (l->tail)
+    l->tail->next_queued = j;
+  else
+    l->head = j;
+  l->tail = j;
+  eng.queued++;
+  return 0;
+}
+
+/* The next job: the head of the lane eng.lanes points to, which then
+ * moves on; an emptied lane leaves the ring. eng.mu held. */
 static job *engine_pop_locked(void)
 {
-  job *j = eng.queue_head;
-  if (j) {
-    eng.queue_head = j->next_queued;
-    if (!eng.queue_head)
-      eng.queue_tail = NULL;
-    j->next_queued = NULL;
+  engine_lane *l = eng.lanes;
+  if (!l)
+    return NULL;
+  job *j = l->head;
+  l->head = j->next_queued;
+  j->next_queued = NULL;
+  eng.queued--;
+  if (l->head) {
+    eng.lanes = l->next;
+    return j;
   }
+  /* Unlink the empty lane. */
+  engine_lane *prev = l;
+  while (prev->next != l)
+    prev = prev->next;
+  if (prev == l) {
+    eng.lanes = NULL;
+  } else {
+    prev->next = l->next;
+    eng.lanes = l->next;
+  }
+  free(l);
   return j;
+}
+
+static _Thread_local char engine_owner[ENGINE_OWNER_MAX];
+
+void engine_set_owner(const char *owner)
+{
+  snprintf(engine_owner, sizeof engine_owner, "%s", owner ? owner : "");
 }
 
 static void *engine_worker(void *arg)
@@ -482,7 +562,7 @@ static void *engine_worker(void *arg)
   int slot = (int)(intptr_t)arg;
   pthread_mutex_lock(&eng.mu);
   for (;;) {
-    while (!eng.queue_head && !eng.shutting_down)
+    while (!eng.lanes && !eng.shutting_down)
       pthread_cond_wait(&eng.work, &eng.mu);
     if (eng.shutting_down)
       break;
@@ -576,12 +656,14 @@ int engine_submit(nx_model *m, const job_params *p, job **out,
     job_release(j);
     return -1;
   }
+  memcpy(j->owner, engine_owner, sizeof j->owner);
+  if (engine_push_locked(j) != 0) {
+    snprintf(err, errlen, "out of memory queueing a job");
+    pthread_mutex_unlock(&eng.mu);
+    job_release(j);
+    return -1;
+  }
   job_retain(j);   /* the queue's reference */
-  if (eng.queue_tail)
-    eng.queue_tail->next_queued = j;
-  else
-    eng.queue_head = j;
-  eng.queue_tail = j;
   LOG_D("engine", "%s queued (n=%d, seed=%llu)", j->id, model_n(m),
         (unsigned long long)p->seed);
   pthread_cond_signal(&eng.work);

@@ -99,6 +99,14 @@ job_solver engine_auto_solver(void);
 /* Why engine_auto_solver chose what it did, for logs and results. */
 const char *engine_auto_reason(void);
 
+/* Who submits the jobs this thread submits from now on (an account of
+ * `nerox serve`; NULL or "": nobody in particular). Queued jobs are served
+ * round-robin between owners, oldest first within each, so one owner's
+ * backlog never holds up another's jobs for long. At most
+ * ENGINE_OWNER_MAX - 1 bytes are kept. */
+#define ENGINE_OWNER_MAX 65
+void engine_set_owner(const char *owner);
+
 /* Job ids are a prefix ("job-" by default) and a counter of this
  * process ("job-000001"). A server, whose ids outlive the process, sets a
  * prefix of its own before the first job: 0, or -1 when it is

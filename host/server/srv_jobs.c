@@ -358,7 +358,11 @@ static int srv_queue(srv_jobs *s, const srv_submit_req *rq,
                      json_t *submission, srv_entry **out, srv_error *e)
 {
   srv_submitted sub;
-  if (srv_lua_submit(s->lua, submission, &sub, e) != 0)
+  /* The engine serves accounts' queued jobs round-robin. */
+  engine_set_owner(rq->account);
+  int rc = srv_lua_submit(s->lua, submission, &sub, e);
+  engine_set_owner(NULL);
+  if (rc != 0)
     return -1;
   srv_entry *en = srv_entry_new(rq->account, &sub);
   if (!en || srv_insert(s, en, sub.params_json, rq, e) != 0) {

@@ -114,6 +114,36 @@ static void test_cancel_queued(nx_model *m)
   job_release(c);
 }
 
+/* Queued jobs are served round-robin between owners: B's one job starts
+ * before A's backlog. */
+static void test_owners_take_turns(nx_model *m)
+{
+  job *a[4], *b;
+  engine_set_owner("A");
+  for (int i = 0; i < 4; i++)
+    a[i] = submit(m, (job_params){ .time_limit = 5 });
+  engine_set_owner("B");
+  b = submit(m, (job_params){ .time_limit = 5 });
+  engine_set_owner(NULL);
+  job_event ev;
+  CHECK_EQ_INT(job_next_event(a[0], 0, 5.0, &ev), 1); /* A1 runs */
+  CHECK_EQ_INT(job_get_state(a[2]), JOB_QUEUED);
+  job_cancel(a[0]);
+  job_wait(a[0], 5.0);
+  CHECK_EQ_INT(job_next_event(b, 0, 5.0, &ev), 1);    /* B1 runs next */
+  CHECK_EQ_INT(job_get_state(b), JOB_RUNNING);
+  CHECK_EQ_INT(job_get_state(a[2]), JOB_QUEUED);
+  for (int i = 0; i < 4; i++)
+    job_cancel(a[i]);
+  job_cancel(b);
+  for (int i = 0; i < 4; i++) {
+    job_wait(a[i], 5.0);
+    job_release(a[i]);
+  }
+  job_wait(b, 5.0);
+  job_release(b);
+}
+
 /* The same seed, sweeps and replicas give the same tour on both backends,
  * and results name the backend and device that ran them. */
 static void test_backends_agree(nx_model *m)
@@ -159,6 +189,7 @@ int main(void)
   test_cancel_running(m);
   test_time_limit(m);
   test_cancel_queued(m);
+  test_owners_take_turns(m);
   test_backends_agree(m);
   engine_shutdown();
   model_release(m);

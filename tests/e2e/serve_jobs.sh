@@ -138,7 +138,7 @@ e2e_expect_eq "$(req GET "/v1/jobs/$l2" "$key")" 200 "read l2"
 e2e_expect_eq "$(jget status)" cancelled "l2 cancelled (was queued)"
 e2e_expect_eq "$(jget best_energy)" null "a job that never ran has no energy"
 e2e_expect_eq "$(jget started_ms)" null "nor a start"
-e2e_expect_eq "$(req GET "/v1/jobs/$o1" "$other")" 200 "other's job"
+wait_state "$other" "$o1" running
 e2e_expect_eq "$(jget status)" running "another account's job runs on"
 req POST /v1/jobs/cancel "$other" '' >/dev/null
 
