@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/keys_cmd.h"
+#include "server/config.h"
 #include "server/keys.h"
 #include "server/plans.h"
 #include "server/store.h"
@@ -18,6 +19,7 @@
 
 typedef struct cli_keys_opts {
   const char *account, *plan, *scopes, *label, *db, *id, *limits;
+  const char *config; /* a server's configuration file: its plans */
 } cli_keys_opts;
 
 /* --limits, parsed: the numbers given (mask) or, clear, "plan". */
@@ -43,6 +45,8 @@ static void cli_keys_usage(FILE *out)
           "  concurrent_jobs, included_gpu_seconds, overage_usd_per_gpu_hour;"
           "\n  numbers not named keep the account's own (or its plan's); "
           "\"plan\" drops\n  the account's own\n"
+          "--config FILE: a server's configuration file, whose plan "
+          "numbers (and db,\n  unless --db is given) then apply\n"
           "default database: ./" CLI_KEYS_DEFAULT_DB "\n");
 }
 
@@ -62,6 +66,8 @@ static const char **cli_keys_slot(cli_keys_opts *o, const char *sub,
 
   if (strcmp(flag, "--db") == 0)
     return &o->db;
+  if (strcmp(flag, "--config") == 0)
+    return &o->config;
   if (!create && !limits)
     return NULL;
   if (strcmp(flag, "--account") == 0)
@@ -374,6 +380,28 @@ static int cli_keys_revoke(const cli_keys_opts *o)
   return 0;
 }
 
+/* With --config, the file's plan overrides apply (as in the server) and
+ * its db unless --db was given. 0 or exit 2; config_clear *file. */
+static int cli_keys_config(const char *sub, int argc, char **argv,
+                           cli_keys_opts *o, config *file)
+{
+  char err[1024];
+  memset(file, 0, sizeof *file);
+  if (!o->config)
+    return 0;
+  if (config_load_file(o->config, file, err, sizeof err) != 0 ||
+      config_apply_plans(file, err, sizeof err) != 0) {
+    config_clear(file);
+    return cli_keys_bad(sub, "--config:", err);
+  }
+  int db_flag = 0;
+  for (int i = 0; i < argc; i++)
+    db_flag |= strcmp(argv[i], "--db") == 0;
+  if (!db_flag && (file->set & CONFIG_SET_DB))
+    o->db = file->db;
+  return 0;
+}
+
 int keys_cmd_main(int argc, char **argv)
 {
   cli_keys_opts o;
@@ -392,9 +420,15 @@ int keys_cmd_main(int argc, char **argv)
   }
   if ((rc = cli_keys_parse(sub, argc - 1, argv + 1, &o)) != 0)
     return rc;
+  config file;
+  if ((rc = cli_keys_config(sub, argc - 1, argv + 1, &o, &file)) != 0)
+    return rc;
   if (strcmp(sub, "create") == 0)
-    return cli_keys_create(&o);
-  if (strcmp(sub, "limits") == 0)
-    return cli_keys_limits_cmd(&o);
-  return strcmp(sub, "list") == 0 ? cli_keys_list(&o) : cli_keys_revoke(&o);
+    rc = cli_keys_create(&o);
+  else if (strcmp(sub, "limits") == 0)
+    rc = cli_keys_limits_cmd(&o);
+  else
+    rc = strcmp(sub, "list") == 0 ? cli_keys_list(&o) : cli_keys_revoke(&o);
+  config_clear(&file);
+  return rc;
 }

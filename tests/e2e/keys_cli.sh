@@ -137,6 +137,23 @@ fi
 
 # A store error (not a database) exits 1 with the message.
 echo "not a database, not at all, not even close to one" >"$tmp/bad.db"
+# --config: the server's plan numbers apply, and its db unless --db.
+printf '{"db": "%s", "plans": {"pro": {"requests_per_minute": 123}}}' \
+  "$tmp/cfg.db" >"$tmp/cfg.json"
+"$NEROX" keys create --account cfgacct --plan pro --scopes jobs:read \
+  --config "$tmp/cfg.json" >/dev/null
+"$NEROX" keys limits --account cfgacct --limits concurrent_jobs=9 \
+  --config "$tmp/cfg.json" >"$tmp/cfg.out" 2>&1
+e2e_expect_grep "$tmp/cfg.out" "requests_per_minute=123,concurrent_jobs=9" \
+  "limits with --config keep the server's plan numbers"
+[ -s "$tmp/cfg.db" ] && e2e_ok "--config's db is used" ||
+  e2e_bad "--config's db is used"
+echo '{"colour": 1}' >"$tmp/cfgbad.json"
+"$NEROX" keys list --config "$tmp/cfgbad.json" 2>"$tmp/cfg.err"
+e2e_expect_eq "$?" 2 "a bad --config exits 2"
+e2e_expect_grep "$tmp/cfg.err" "cfgbad\.json: unknown key 'colour'" \
+  "names the file and key"
+
 "$NEROX" keys list --db "$tmp/bad.db" >/dev/null 2>"$tmp/store.err"
 e2e_expect_eq "$?" 1 "corrupt db exits 1"
 e2e_expect_grep "$tmp/store.err" "not a database" "corrupt db message"
