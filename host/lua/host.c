@@ -3,6 +3,7 @@
 #include "lua/host.h"
 
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,37 @@ typedef struct host_mem {
   lua_Alloc inner;
   void *inner_ud;
   size_t used, limit;
+  struct host_mem *prev, *next; /* in host_mems */
 } host_mem;
+
+/* Every state's allocator record, so that one whose state a script
+ * closes itself (os.exit(code, true), as busted does) stays reachable
+ * until the process ends instead of leaking; host_close frees it. */
+static host_mem *host_mems;
+static pthread_mutex_t host_mems_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void host_mems_link(host_mem *m)
+{
+  pthread_mutex_lock(&host_mems_mu);
+  m->prev = NULL;
+  m->next = host_mems;
+  if (host_mems)
+    host_mems->prev = m;
+  host_mems = m;
+  pthread_mutex_unlock(&host_mems_mu);
+}
+
+static void host_mems_unlink(host_mem *m)
+{
+  pthread_mutex_lock(&host_mems_mu);
+  if (m->prev)
+    m->prev->next = m->next;
+  else
+    host_mems = m->next;
+  if (m->next)
+    m->next->prev = m->prev;
+  pthread_mutex_unlock(&host_mems_mu);
+}
 
 static size_t host_memory_limit(void)
 {
@@ -150,6 +181,7 @@ static int host_cap_memory(lua_State *L)
   m->used = 0;
   m->limit = host_memory_limit();
   lua_setallocf(L, host_alloc, m);
+  host_mems_link(m);
   return 0;
 }
 
@@ -191,8 +223,10 @@ void host_close(lua_State *L)
   void *ud = NULL;
   lua_Alloc f = lua_getallocf(L, &ud);
   lua_close(L);
-  if (f == host_alloc)
+  if (f == host_alloc) {
+    host_mems_unlink(ud);
     free(ud);
+  }
 }
 
 /* ---- protected runs ------------------------------------------------ */
