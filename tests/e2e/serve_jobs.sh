@@ -55,15 +55,23 @@ e2e_expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H \
   "Authorization: Bearer $other" "$base/v1/jobs/$jid/events")" 404 \
   "another account's stream"
 
-# Heartbeats while a job waits in the queue (one worker, busy).
-e2e_expect_eq "$(req POST /v1/jobs "$key" "$job")" 202 "a busy worker"
-wait_state "$key" "$(jget id)" running
+# Heartbeats while a job waits in the queue (one worker, busy until it
+# is cancelled, however slow the machine).
+e2e_expect_eq "$(req POST /v1/jobs "$key" "${job/1.5/60}")" 202 \
+  "a busy worker"
+bid=$(jget id)
+wait_state "$key" "$bid" running
 [ "$(jget started_ms)" != null ] && e2e_ok "a running job has a start" ||
   e2e_bad "running with started_ms null"
 small='{"problem_type":"tsp","coordinates":[[0,0],[3,1],[5,4],[1,5]],
 "sweeps":100,"solver":"cpu"}'
 e2e_expect_eq "$(req POST /v1/jobs "$key" "$small")" 202 "a queued job"
-sse "$key" "$(jget id)"
+qid=$(jget id)
+(sleep 1.2; curl -s -o /dev/null -X POST -H "Authorization: Bearer $key" \
+  "$base/v1/jobs/$bid/cancel") &
+canceller=$!
+sse "$key" "$qid"
+wait "$canceller"
 e2e_expect_grep "$tmp/sse" "^: heartbeat" "heartbeats while it waits"
 e2e_expect_grep "$tmp/sse" "^event: succeeded" "then its events"
 
