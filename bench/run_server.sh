@@ -52,7 +52,8 @@ busy='{"problem_type":"tsp","coordinates":[[0,0],[3,1],[5,4],[1,5],[7,2],
 for _ in 1 2; do
   curl -s -H "$auth" --data-binary "$busy" "$base/v1/jobs" >/dev/null
 done
-small='{"problem_type":"tsp","distance_matrix":[[0,2,9],[2,0,6],[9,6,0]],"sweeps":10,"solver":"cpu"}'
+small='{"problem_type":"tsp","distance_matrix":[[0,2,9],[2,0,6],[9,6,0]],'
+small=$small'"sweeps":10,"solver":"cpu"}'
 id=$(curl -s -H "$auth" --data-binary "$small" "$base/v1/jobs" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
