@@ -3,9 +3,8 @@
  * odd-but-valid inputs, and broken inputs refused with the label, the line
  * and the reason. */
 #include "formats/bqp.h"
-#include "testutil.h"
+#include "test_formats.h"
 
-#include <dirent.h>
 #include <stdint.h>
 
 #define ERRLEN 512
@@ -327,18 +326,6 @@ bad_strings[] = {
   { "2\n3 1\n1 1 5\n3 1\n1 1 nan\n", 5, "not finite" },
 };
 
-static void check_bad(const char *what, const char *err, const char *label,
-                      int line, const char *word)
-{
-  char prefix[1100];
-
-  snprintf(prefix, sizeof prefix, "%s:%d: ", label, line);
-  CHECK(strncmp(err, prefix, strlen(prefix)) == 0);
-  CHECK_CONTAINS(err, word);
-  if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, word))
-    fprintf(stderr, "  case %s: got \"%s\"\n", what, err);
-}
-
 static void test_bad_strings(void)
 {
   char err[ERRLEN], what[32];
@@ -430,8 +417,7 @@ static void test_abs_sum(void)
   free(text);
 }
 
-static const struct { const char *file; int line; const char *word; }
-bad_files[] = {
+static const test_bad_file bad_files[] = {
   { "missing_instance.txt", 5, "file ends after 2 of the 3 instances" },
   { "repeated.txt", 5, "repeated pair 1 2 (first given on line 3)" },
   { "zero_based.txt", 3, "zero-based" },
@@ -441,47 +427,21 @@ bad_files[] = {
   { "empty.txt", 1, "empty file" },
 };
 
-static int bad_file_index(const char *name)
+static int read_bad(const char *path, const char *name, char *err,
+                    size_t errlen)
 {
-  size_t k;
-
-  for (k = 0; k < sizeof bad_files / sizeof *bad_files; k++)
-    if (strcmp(bad_files[k].file, name) == 0)
-      return (int)k;
-  return -1;
+  bqp_instance *b = NULL;
+  (void)name;
+  int rc = bqp_read_file(path, 1, &b, NULL, err, errlen);
+  CHECK(b == NULL);
+  return rc;
 }
 
 /* Every file of bqp_bad is refused as the table says. */
 static void test_bad_files(const char *src)
 {
-  char dir[1024], path[1300], err[ERRLEN];
-  struct dirent *e;
-  int count = 0;
-  DIR *d;
-
-  snprintf(dir, sizeof dir, "%s/tests/data/bqp_bad", src);
-  d = opendir(dir);
-  CHECK(d != NULL);
-  if (!d)
-    return;
-  while ((e = readdir(d)) != NULL) {
-    bqp_instance *b = NULL;
-    int k;
-
-    if (e->d_name[0] == '.')
-      continue;
-    k = bad_file_index(e->d_name);
-    CHECK(k >= 0);
-    if (k < 0)
-      continue;
-    count++;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    CHECK_EQ_INT(bqp_read_file(path, 1, &b, NULL, err, sizeof err), -1);
-    CHECK(b == NULL);
-    check_bad(e->d_name, err, path, bad_files[k].line, bad_files[k].word);
-  }
-  closedir(d);
-  CHECK_EQ_INT(count, (int)(sizeof bad_files / sizeof *bad_files));
+  test_each_bad_file(src, "bqp_bad", bad_files,
+                     sizeof bad_files / sizeof *bad_files, read_bad);
 }
 
 static void test_unreadable(void)

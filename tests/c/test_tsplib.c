@@ -3,9 +3,8 @@
  * values, odd-but-valid inputs, and broken inputs refused with the label,
  * the line and the reason. */
 #include "formats/tsplib.h"
-#include "testutil.h"
+#include "test_formats.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #define ERRLEN 512
@@ -451,18 +450,6 @@ bad_strings[] = {
   { "", 1, "missing DIMENSION" },
 };
 
-static void check_bad(const char *what, const char *err, const char *label,
-                      int line, const char *word)
-{
-  char prefix[1100];
-
-  snprintf(prefix, sizeof prefix, "%s:%d: ", label, line);
-  CHECK(strncmp(err, prefix, strlen(prefix)) == 0);
-  CHECK_CONTAINS(err, word);
-  if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, word))
-    fprintf(stderr, "  case %s: got \"%s\"\n", what, err);
-}
-
 static void test_bad_strings(void)
 {
   char err[ERRLEN], what[32];
@@ -485,8 +472,7 @@ static void test_bad_strings(void)
   }
 }
 
-static const struct { const char *file; int line; const char *word; }
-bad_files[] = {
+static const test_bad_file bad_files[] = {
   { "atsp.tsp", 2, "ATSP" },
   { "crlf_missing.tsp", 9, "node 3 missing" },
   { "repeated.tour", 6, "repeated" },
@@ -499,52 +485,26 @@ bad_files[] = {
   { "nosection.tour", 4, "missing TOUR_SECTION" },
 };
 
-static int bad_file_index(const char *name)
+/* A .tsp file or a tour file, read by its reader. */
+static int read_bad(const char *path, const char *name, char *err,
+                    size_t errlen)
 {
-  size_t k;
-
-  for (k = 0; k < sizeof bad_files / sizeof *bad_files; k++)
-    if (strcmp(bad_files[k].file, name) == 0)
-      return (int)k;
-  return -1;
+  tsp_instance *t = NULL;
+  int32_t *tour = NULL;
+  int n = 0, rc;
+  if (ends_with(name, ".tsp"))
+    rc = tsplib_read_file(path, &t, err, errlen);
+  else
+    rc = tsplib_read_tour(path, &tour, &n, err, errlen);
+  CHECK(t == NULL && tour == NULL && n == 0);
+  return rc;
 }
 
 /* Every file of tsplib_bad is refused as the table says. */
 static void test_bad_files(const char *src)
 {
-  char dir[1024], path[1300], err[ERRLEN];
-  struct dirent *e;
-  int count = 0;
-  DIR *d;
-
-  snprintf(dir, sizeof dir, "%s/tests/data/tsplib_bad", src);
-  d = opendir(dir);
-  CHECK(d != NULL);
-  if (!d)
-    return;
-  while ((e = readdir(d)) != NULL) {
-    tsp_instance *t = NULL;
-    int32_t *tour = NULL;
-    int n = 0, k, rc;
-
-    if (e->d_name[0] == '.')
-      continue;
-    k = bad_file_index(e->d_name);
-    CHECK(k >= 0);
-    if (k < 0)
-      continue;
-    count++;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    if (ends_with(e->d_name, ".tsp"))
-      rc = tsplib_read_file(path, &t, err, sizeof err);
-    else
-      rc = tsplib_read_tour(path, &tour, &n, err, sizeof err);
-    CHECK_EQ_INT(rc, -1);
-    CHECK(t == NULL && tour == NULL && n == 0);
-    check_bad(e->d_name, err, path, bad_files[k].line, bad_files[k].word);
-  }
-  closedir(d);
-  CHECK_EQ_INT(count, (int)(sizeof bad_files / sizeof *bad_files));
+  test_each_bad_file(src, "tsplib_bad", bad_files,
+                     sizeof bad_files / sizeof *bad_files, read_bad);
 }
 
 static void test_unreadable(void)
