@@ -41,6 +41,36 @@ typedef enum anneal_stop {
   ANNEAL_STOP_CALLBACK     /* the progress callback asked to stop */
 } anneal_stop;
 
+/* Whether a run under p has spent its budget: 1 with *why when best
+ * (in the caller's energy, offset included) reached the target, the
+ * sweeps are done or the time is up, in that order; else 0. Every
+ * kernel and backend stops by this one rule. */
+static inline int anneal_budget_spent(const anneal_params *p, int64_t best,
+                                      int64_t sweeps_done, double elapsed_s,
+                                      anneal_stop *why)
+{
+  if (p->has_target && best <= p->target_energy)
+    *why = ANNEAL_STOP_TARGET;
+  else if (p->sweeps > 0 && sweeps_done >= p->sweeps)
+    *why = ANNEAL_STOP_SWEEPS;
+  else if (p->time_limit > 0 && elapsed_s >= p->time_limit)
+    *why = ANNEAL_STOP_TIME;
+  else
+    return 0;
+  return 1;
+}
+
+/* Sweeps in the next exchange round: round_sweeps, or what is left of
+ * p->sweeps when that is less. */
+static inline int64_t anneal_round_len(const anneal_params *p,
+                                       int64_t round_sweeps,
+                                       int64_t sweeps_done)
+{
+  if (p->sweeps > 0 && p->sweeps - sweeps_done < round_sweeps)
+    return p->sweeps - sweeps_done;
+  return round_sweeps;
+}
+
 typedef struct anneal_result {
   int32_t *tour;        /* best state, n entries, malloc'd; caller frees:
                          * a tour (perm) or 0/1 values (binary) */

@@ -241,13 +241,9 @@ static void decide_stop(run *r)
   double now = clock_mono_s();
   if (pt_sync_failed(&r->sync))
     r->stop = 1;
-  else if (p->has_target
-           && r->best_energy + r->m->offset <= p->target_energy)
-    r->stop = 1, r->why = ANNEAL_STOP_TARGET;
-  else if (p->sweeps > 0 && r->sweeps_done >= p->sweeps)
-    r->stop = 1, r->why = ANNEAL_STOP_SWEEPS;
-  else if (p->time_limit > 0 && now - r->t0 >= p->time_limit)
-    r->stop = 1, r->why = ANNEAL_STOP_TIME;
+  else if (anneal_budget_spent(p, r->best_energy + r->m->offset,
+                               r->sweeps_done, now - r->t0, &r->why))
+    r->stop = 1;
   else if (r->progress && now - r->last_cb >= CALLBACK_PERIOD_S
            && call_progress(r, now))
     r->stop = 1, r->why = ANNEAL_STOP_CALLBACK;
@@ -255,9 +251,8 @@ static void decide_stop(run *r)
 
 static void next_round_len(run *r)
 {
-  r->round_len = r->plan.round_sweeps;
-  if (r->par->sweeps > 0 && r->par->sweeps - r->sweeps_done < r->round_len)
-    r->round_len = r->par->sweeps - r->sweeps_done;
+  r->round_len = anneal_round_len(r->par, r->plan.round_sweeps,
+                                  r->sweeps_done);
 }
 
 /* After the initial states: the starting best, then the first round. */

@@ -193,12 +193,9 @@ static void gr_decide_stop(gpu_run *g)
 {
   const anneal_params *p = g->par;
   double now = clock_mono_s();
-  if (p->has_target && g->best_energy + g->offset <= p->target_energy)
-    g->stop = 1, g->why = ANNEAL_STOP_TARGET;
-  else if (p->sweeps > 0 && g->sweeps_done >= p->sweeps)
-    g->stop = 1, g->why = ANNEAL_STOP_SWEEPS;
-  else if (p->time_limit > 0 && now - g->t0 >= p->time_limit)
-    g->stop = 1, g->why = ANNEAL_STOP_TIME;
+  if (anneal_budget_spent(p, g->best_energy + g->offset, g->sweeps_done,
+                          now - g->t0, &g->why))
+    g->stop = 1;
   else if (g->progress && now - g->last_cb >= GR_CALLBACK_PERIOD_S
            && gr_call_progress(g, now))
     g->stop = 1, g->why = ANNEAL_STOP_CALLBACK;
@@ -206,9 +203,7 @@ static void gr_decide_stop(gpu_run *g)
 
 static void gr_next_round_len(gpu_run *g)
 {
-  g->round_len = g->round_sweeps;
-  if (g->par->sweeps > 0 && g->par->sweeps - g->sweeps_done < g->round_len)
-    g->round_len = g->par->sweeps - g->sweeps_done;
+  g->round_len = anneal_round_len(g->par, g->round_sweeps, g->sweeps_done);
 }
 
 int gpu_run_best_slot(gpu_run *g)
