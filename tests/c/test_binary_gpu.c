@@ -17,29 +17,15 @@
 #include "anneal/binary_internal.h"
 #include "anneal/rng.h"
 #include "engine/model.h"
-#include "testutil.h"
+#include "test_gpu.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "vk/binary_gpu.h"
 #include "vk/vk.h"
 
-/* As test_vk.c: the validation layer leaks under AddressSanitizer. */
-#if defined(__SANITIZE_ADDRESS__)
-#define VALIDATION_DEFAULT "0"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VALIDATION_DEFAULT "0"
-#endif
-#endif
-#ifndef VALIDATION_DEFAULT
-#define VALIDATION_DEFAULT "1"
-#endif
-
 /* Test-only knobs of binary_gpu.c. */
 #define ENV_CUT "NEROX_BINARY_GPU_TEST_CUT"
 #define ENV_BUDGET "NEROX_BINARY_GPU_TEST_BUDGET"
-/* Longest a cancelled run may take after the callback asked to stop. */
-#define CANCEL_SLACK_S 0.2
 
 static char err[512];
 static char device[256];
@@ -273,79 +259,12 @@ static void test_cut(const nvk_device_info *info, const binary_model *m)
 
 /* ---- stopping rules --------------------------------------------------- */
 
-typedef struct cancel_state {
-  int calls;
-  double asked_at;
-  int64_t best;
-} cancel_state;
-
-static int cancel_after(void *ud, const anneal_progress *pg)
+/* binary_solve_gpu on the test's device, for test_gpu.h. */
+static int solve_binary(const void *model, const anneal_params *p,
+                        anneal_progress_fn fn, void *ud, anneal_result *r)
 {
-  cancel_state *c = ud;
-  c->calls++;
-  c->best = pg->best_energy;
-  if (pg->elapsed_s < 0.1)
-    return 0;
-  c->asked_at = clock_mono_s();
-  return 1;
-}
-
-static void test_cancel(const binary_model *m)
-{
-  anneal_params p = { 0 };
-  cancel_state c = { 0, 0, 0 };
-  anneal_result r;
-  p.seed = 3;
-  p.time_limit = 30;
-  int rc = binary_solve_gpu(m, &p, cancel_after, &c, &r, device,
-                            sizeof device, err, sizeof err);
-  double late = clock_mono_s() - c.asked_at;
-  CHECK_EQ_INT(rc, 0);
-  CHECK_EQ_INT(r.stop, ANNEAL_STOP_CALLBACK);
-  CHECK(c.calls >= 2);
-  CHECK(late < CANCEL_SLACK_S);
-  CHECK(r.tour != NULL);
-  CHECK_EQ_INT(r.energy, c.best);
-  printf("  cancel: %d calls, stopped %.1f ms after the request, "
-         "best %lld after %lld sweeps\n", c.calls, late * 1e3,
-         (long long)r.energy, (long long)r.sweeps);
-  free(r.tour);
-}
-
-static void test_time_limit(const binary_model *m)
-{
-  anneal_params p = { 0 };
-  anneal_result r;
-  p.seed = 4;
-  p.time_limit = 0.3;
-  double t0 = clock_mono_s();
-  CHECK_EQ_INT(binary_solve_gpu(m, &p, NULL, NULL, &r, device,
-                                sizeof device, err, sizeof err), 0);
-  double took = clock_mono_s() - t0;
-  CHECK_EQ_INT(r.stop, ANNEAL_STOP_TIME);
-  CHECK(took >= 0.3 && took < 0.3 + CANCEL_SLACK_S + 0.5);
-  CHECK(r.sweeps > 0);
-  printf("  time limit 0.3 s: %.3f s, %lld sweeps, %.1f M flips/s\n",
-         took, (long long)r.sweeps, (double)r.proposals / r.elapsed_s / 1e6);
-  free(r.tour);
-}
-
-/* bqp50.1's best known value is 2098. */
-static void test_target(const binary_model *m)
-{
-  anneal_params p = { 0 };
-  anneal_result r;
-  p.seed = 5;
-  p.time_limit = 20;
-  p.has_target = 1;
-  p.target_energy = -2098;
-  CHECK_EQ_INT(binary_solve_gpu(m, &p, NULL, NULL, &r, device,
-                                sizeof device, err, sizeof err), 0);
-  CHECK_EQ_INT(r.stop, ANNEAL_STOP_TARGET);
-  CHECK_EQ_INT(r.energy, -2098);
-  printf("  target -2098: reached in %.3f s, %lld sweeps\n", r.elapsed_s,
-         (long long)r.sweeps);
-  free(r.tour);
+  return binary_solve_gpu(model, p, fn, ud, r, device, sizeof device, err,
+                          sizeof err);
 }
 
 static void test_refused(const binary_model *m)
@@ -364,9 +283,10 @@ static void test_stops(void)
 {
   nx_model *q = load("bqp50.txt", 1);
   if (q) {
-    test_cancel(model_binary(q));
-    test_time_limit(model_binary(q));
-    test_target(model_binary(q));
+    gpu_test_cancel(solve_binary, model_binary(q));
+    gpu_test_time_limit(solve_binary, model_binary(q), "flips");
+    /* bqp50.1's best known value is 2098. */
+    gpu_test_target(solve_binary, model_binary(q), -2098);
     test_refused(model_binary(q));
   } else {
     CHECK(0);

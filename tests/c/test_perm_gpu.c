@@ -13,29 +13,15 @@
 
 #include "anneal/perm.h"
 #include "formats/tsplib.h"
-#include "testutil.h"
+#include "test_gpu.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "vk/perm_gpu.h"
 #include "vk/vk.h"
 
-/* As test_vk.c: the validation layer leaks under AddressSanitizer. */
-#if defined(__SANITIZE_ADDRESS__)
-#define VALIDATION_DEFAULT "0"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VALIDATION_DEFAULT "0"
-#endif
-#endif
-#ifndef VALIDATION_DEFAULT
-#define VALIDATION_DEFAULT "1"
-#endif
-
 /* Test-only knobs of perm_gpu.c. */
 #define ENV_CUT "NEROX_PERM_GPU_TEST_CUT"
 #define ENV_BUDGET "NEROX_PERM_GPU_TEST_BUDGET"
-/* Longest a cancelled run may take after the callback asked to stop. */
-#define CANCEL_SLACK_S 0.2
 
 static char err[512];
 static char device[256];
@@ -255,78 +241,12 @@ static void test_cut(const nvk_device_info *info)
 
 /* ---- stopping rules --------------------------------------------------- */
 
-typedef struct cancel_state {
-  int calls;
-  double asked_at;
-  int64_t best;
-} cancel_state;
-
-static int cancel_after(void *ud, const perm_progress *pg)
+/* perm_solve_gpu on the test's device, for test_gpu.h. */
+static int solve_perm(const void *model, const anneal_params *p,
+                      anneal_progress_fn fn, void *ud, anneal_result *r)
 {
-  cancel_state *c = ud;
-  c->calls++;
-  c->best = pg->best_energy;
-  if (pg->elapsed_s < 0.1)
-    return 0;
-  c->asked_at = clock_mono_s();
-  return 1;
-}
-
-static void test_cancel(const inst *in)
-{
-  perm_params p = { 0 };
-  cancel_state c = { 0, 0, 0 };
-  perm_result r;
-  p.seed = 3;
-  p.time_limit = 30;
-  int rc = perm_solve_gpu(&in->m, &p, cancel_after, &c, &r, device,
-                          sizeof device, err, sizeof err);
-  double late = clock_mono_s() - c.asked_at;
-  CHECK_EQ_INT(rc, 0);
-  CHECK_EQ_INT(r.stop, PERM_STOP_CALLBACK);
-  CHECK(c.calls >= 2);
-  CHECK(late < CANCEL_SLACK_S);
-  CHECK(r.tour != NULL);
-  CHECK_EQ_INT(r.energy, c.best);
-  printf("  cancel: %d calls, stopped %.1f ms after the request, "
-         "best %lld after %lld sweeps\n", c.calls, late * 1e3,
-         (long long)r.energy, (long long)r.sweeps);
-  free(r.tour);
-}
-
-static void test_time_limit(const inst *in)
-{
-  perm_params p = { 0 };
-  perm_result r;
-  p.seed = 4;
-  p.time_limit = 0.3;
-  double t0 = clock_mono_s();
-  CHECK_EQ_INT(perm_solve_gpu(&in->m, &p, NULL, NULL, &r, device,
-                              sizeof device, err, sizeof err), 0);
-  double took = clock_mono_s() - t0;
-  CHECK_EQ_INT(r.stop, PERM_STOP_TIME);
-  CHECK(took >= 0.3 && took < 0.3 + CANCEL_SLACK_S + 0.5);
-  CHECK(r.sweeps > 0);
-  printf("  time limit 0.3 s: %.3f s, %lld sweeps, %.1f Mproposals/s\n",
-         took, (long long)r.sweeps, (double)r.proposals / r.elapsed_s / 1e6);
-  free(r.tour);
-}
-
-static void test_target(const inst *in)
-{
-  perm_params p = { 0 };
-  perm_result r;
-  p.seed = 5;
-  p.time_limit = 20;
-  p.has_target = 1;
-  p.target_energy = 7542;     /* berlin52's optimum */
-  CHECK_EQ_INT(perm_solve_gpu(&in->m, &p, NULL, NULL, &r, device,
-                              sizeof device, err, sizeof err), 0);
-  CHECK_EQ_INT(r.stop, PERM_STOP_TARGET);
-  CHECK_EQ_INT(r.energy, 7542);
-  printf("  target 7542: reached in %.3f s, %lld sweeps\n", r.elapsed_s,
-         (long long)r.sweeps);
-  free(r.tour);
+  return perm_solve_gpu(model, p, fn, ud, r, device, sizeof device, err,
+                        sizeof err);
 }
 
 static void test_refused(const nvk_device_info *info)
@@ -386,9 +306,9 @@ static int run_device_tests(void)
   test_cut(&info);
   CHECK(strcmp(device, info.name) == 0);
   if (inst_load(&in, "berlin52", 1) == 0) {
-    test_cancel(&in);
-    test_time_limit(&in);
-    test_target(&in);
+    gpu_test_cancel(solve_perm, &in.m);
+    gpu_test_time_limit(solve_perm, &in.m, "proposals");
+    gpu_test_target(solve_perm, &in.m, 7542); /* berlin52's optimum */
   } else {
     CHECK(0);
   }

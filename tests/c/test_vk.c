@@ -12,23 +12,9 @@
 #include <time.h>
 
 #include "anneal/rng.h"
-#include "testutil.h"
+#include "test_gpu.h"
 #include "util/log.h"
 #include "vk/vk_internal.h"
-
-/* Under AddressSanitizer the validation layer is off unless asked for:
- * the layer (1.3.239) leaks at device destruction, and as the loader
- * unloads it before the leak check, no suppression can name it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define VALIDATION_DEFAULT "0"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VALIDATION_DEFAULT "0"
-#endif
-#endif
-#ifndef VALIDATION_DEFAULT
-#define VALIDATION_DEFAULT "1"
-#endif
 
 /* rng_test.comp: words written per item, and items per test. */
 #define RNG_TEST_OUTPUTS 9
