@@ -194,27 +194,8 @@ int binary_check_model(const binary_model *m, char *err, size_t errlen)
 
 int binary_check_params(const anneal_params *p, char *err, size_t errlen)
 {
-  char msg[160];
-  if (!p)
-    return fail(err, errlen, "parameters are required");
-  if (p->replicas < 0 || p->replicas > BINARY_MAX_REPLICAS) {
-    snprintf(msg, sizeof msg, "replicas = %d is outside 0..%d",
-             p->replicas, BINARY_MAX_REPLICAS);
-    return fail(err, errlen, msg);
-  }
-  if (p->threads < 0 || p->threads > BINARY_MAX_THREADS) {
-    snprintf(msg, sizeof msg, "threads = %d is outside 0..%d", p->threads,
-             BINARY_MAX_THREADS);
-    return fail(err, errlen, msg);
-  }
-  if (p->sweeps < 0)
-    return fail(err, errlen, "sweeps must not be negative");
-  if (!(p->time_limit >= 0.0))
-    return fail(err, errlen, "time_limit must be a number >= 0");
-  if (p->sweeps == 0 && p->time_limit == 0.0 && !p->has_target)
-    return fail(err, errlen,
-                "no stopping condition: set sweeps, time_limit or target");
-  return 0;
+  return pt_check_params(p, "binary", BINARY_MAX_REPLICAS,
+                         BINARY_MAX_THREADS, err, errlen);
 }
 
 /* ---- energies ------------------------------------------------------- */

@@ -162,24 +162,8 @@ int perm_check_args(const perm_model *m, const perm_params *p,
     return fail(err, errlen, "the model has neither matrix nor instance");
   if (!m->matrix && m->instance->n != m->n)
     return fail(err, errlen, "the instance's n differs from the model's");
-  if (p->replicas < 0 || p->replicas > PERM_MAX_REPLICAS) {
-    snprintf(msg, sizeof msg, "replicas = %d is outside 0..%d",
-             p->replicas, PERM_MAX_REPLICAS);
-    return fail(err, errlen, msg);
-  }
-  if (p->threads < 0 || p->threads > PERM_MAX_THREADS) {
-    snprintf(msg, sizeof msg, "threads = %d is outside 0..%d", p->threads,
-             PERM_MAX_THREADS);
-    return fail(err, errlen, msg);
-  }
-  if (p->sweeps < 0)
-    return fail(err, errlen, "sweeps must not be negative");
-  if (!(p->time_limit >= 0.0))
-    return fail(err, errlen, "time_limit must be a number >= 0");
-  if (p->sweeps == 0 && p->time_limit == 0.0 && !p->has_target)
-    return fail(err, errlen,
-                "no stopping condition: set sweeps, time_limit or target");
-  return 0;
+  return pt_check_params(p, "perm", PERM_MAX_REPLICAS, PERM_MAX_THREADS,
+                         err, errlen);
 }
 
 /* ---- the plan: neighbours, ladder, tables -------------------------- */

@@ -212,3 +212,30 @@ void pt_barrier(pt_sync *s, int id, void (*serial)(void *), void *arg)
   if (s->nthreads > 1)
     pt_release(s);
 }
+
+int pt_check_params(const anneal_params *p, const char *kernel,
+                    int max_replicas, int max_threads, char *err,
+                    size_t errlen)
+{
+  char msg[160];
+  if (!p)
+    snprintf(msg, sizeof msg, "parameters are required");
+  else if (p->replicas < 0 || p->replicas > max_replicas)
+    snprintf(msg, sizeof msg, "replicas = %d is outside 0..%d",
+             p->replicas, max_replicas);
+  else if (p->threads < 0 || p->threads > max_threads)
+    snprintf(msg, sizeof msg, "threads = %d is outside 0..%d", p->threads,
+             max_threads);
+  else if (p->sweeps < 0)
+    snprintf(msg, sizeof msg, "sweeps must not be negative");
+  else if (!(p->time_limit >= 0.0))
+    snprintf(msg, sizeof msg, "time_limit must be a number >= 0");
+  else if (p->sweeps == 0 && p->time_limit == 0.0 && !p->has_target)
+    snprintf(msg, sizeof msg,
+             "no stopping condition: set sweeps, time_limit or target");
+  else
+    return 0;
+  if (err && errlen)
+    snprintf(err, errlen, "%s: %s", kernel, msg);
+  return -1;
+}

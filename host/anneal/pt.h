@@ -16,6 +16,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "anneal/anneal.h"
+
 /* Bits of the uniform draw that index the -ln table. */
 #define PT_NEGLOG_BITS 12
 #define PT_NEGLOG_SIZE (1 << PT_NEGLOG_BITS)
@@ -91,5 +93,12 @@ void pt_wait_start(pt_sync *s);
 void pt_release(pt_sync *s);
 /* Nonzero once a pthread call failed; fail_msg names it. */
 int pt_sync_failed(pt_sync *s);
+
+/* Checks the parameters every kernel shares: replicas in 0..max_replicas,
+ * threads in 0..max_threads, sweeps >= 0, time_limit >= 0, and some way
+ * to stop. 0, or -1 with "kernel: reason" in err. */
+int pt_check_params(const anneal_params *p, const char *kernel,
+                    int max_replicas, int max_threads, char *err,
+                    size_t errlen);
 
 #endif
