@@ -80,13 +80,17 @@ function Job:stream(opts)
     local raw
     if on_loop() then
       loop_wait(function()
+        -- done first: a job that has ended has published all its events,
+        -- so reading after the check misses none.
+        local done = self:done()
         raw = self._core:next_event(last, 0)
-        return raw ~= nil or self:done()
+        return raw ~= nil or done
       end, timeout)
     else
       raw = self._core:next_event(last, timeout)
     end
-    if raw ~= nil or self:done() then return raw end
+    if raw ~= nil then return raw end
+    if self:done() then return self._core:next_event(last, 0) end
     if timeout == nil then
       errors.raise("ServerError", "the event stream of job " .. self.id ..
                    " ended before the job finished")
